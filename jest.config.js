@@ -1,0 +1,27 @@
+/**
+ * Jest runs in ESM mode because Nest 12 is ESM-only: `npm test` starts node with
+ * --experimental-vm-modules, ts-jest compiles with useESM, and `.js` import suffixes in the
+ * TypeScript sources are mapped back to the .ts files.
+ * @type {import('jest').Config}
+ */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.spec.ts'],
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  transform: {
+    '^.+\\.ts$': [
+      'ts-jest',
+      {
+        useESM: true,
+        tsconfig: 'tsconfig.json',
+      },
+    ],
+  },
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+  testTimeout: 30000,
+  detectOpenHandles: false,
+};

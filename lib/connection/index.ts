@@ -1,0 +1,2 @@
+export * from './redis-pool.service.js';
+export * from './redis-client-options.factory.js';

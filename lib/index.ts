@@ -1,0 +1,15 @@
+// Curated public surface (DESIGN.md §2). Internals stay importable by path for tests only.
+export { RedisCacheModule } from './redis-cache.module.js';
+export type { RedisCacheModuleExtras } from './redis-cache.module-definition.js';
+export { RedisCacheService } from './redis-cache.service.js';
+export type { CacheKeyOptions, CacheSetOptions } from './redis-cache.service.js';
+export { RedisPoolService } from './connection/redis-pool.service.js';
+export type { RedisExecutionClient } from './connection/redis-pool.service.js';
+export { ReadThrough } from './decorators/read-through.decorator.js';
+export type { ReadThroughKey } from './decorators/read-through.decorator.js';
+export { CacheSerializer, JsonSerializer, V8Serializer, MsgpackSerializer } from './serializers/index.js';
+export { seconds, minutes, hours } from './utils/duration.util.js';
+export type { Duration, DurationString } from './utils/duration.util.js';
+export * from './errors/index.js';
+export type * from './interfaces/index.js';
+export type { ReadThroughStats } from './read-through/read-through.executor.js';

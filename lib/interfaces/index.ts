@@ -1,0 +1,2 @@
+export type * from './redis-cache-module-options.interface.js';
+export type * from './read-through-options.interface.js';

@@ -1,0 +1,127 @@
+import type { RedisClientOptions, RedisClusterOptions, RedisSentinelOptions } from 'redis';
+import type { CacheSerializer } from '../serializers/cache.serializer.js';
+import type { Duration } from '../utils/duration.util.js';
+
+/** Names of the shipped serializers, accepted wherever a serializer instance is. */
+export type SerializerName = 'json' | 'v8' | 'msgpack';
+
+/** Size of the node-redis connection pool (`createClientPool`). */
+export interface RedisCachePoolOptions {
+  /**
+   * Connections opened at start-up and kept open.
+   * @default 1
+   */
+  minimum?: number;
+  /**
+   * Upper bound on open connections.
+   * @default 10
+   */
+  maximum?: number;
+  /**
+   * How long `execute()` waits for a free connection before failing.
+   * @default '3s'
+   */
+  acquireTimeout?: Duration;
+}
+
+/** Bounds of the embedded in-memory store (`store: 'memory'`). */
+export interface RedisCacheMemoryOptions {
+  /**
+   * Most entries kept; the least recently used go first.
+   * @default 10000
+   */
+  maxEntries?: number;
+  /**
+   * Most bytes of stored entries kept.
+   * @default 67108864 (64 MiB)
+   */
+  maxBytes?: number;
+}
+
+/**
+ * Options of `RedisCacheModule.forRoot()` / `forRootAsync()`. Every field is optional; the
+ * defaults give a fail-open cache on `redis://127.0.0.1:6379`. Values are validated once at
+ * bootstrap: a wrong one throws `InvalidRedisCacheOptionsError` naming the field and the fix.
+ *
+ * @example
+ * RedisCacheModule.forRoot({ url: process.env.REDIS_URL, prefix: 'shop', ttl: '5m' })
+ */
+export interface RedisCacheModuleOptions {
+  /**
+   * `'redis'` talks to Redis; `'memory'` keeps entries in this process (bounded LRU with TTL),
+   * with the same semantics, for development and tests.
+   * @default 'redis'
+   */
+  store?: 'redis' | 'memory';
+  /**
+   * Connection URL, `redis://[[user]:password@]host[:port][/db]` or `rediss://` for TLS.
+   * @default 'redis://127.0.0.1:6379'
+   */
+  url?: string;
+  /**
+   * Further node-redis client options (socket, TLS, credentials, RESP...). The cache sets
+   * `disableOfflineQueue`, a bounded command queue and its own reconnect strategy unless you
+   * set them here.
+   */
+  client?: RedisClientOptions;
+  /** Connect to a Redis Cluster (node-redis `createCluster`) instead of a single server. */
+  cluster?: RedisClusterOptions;
+  /** Connect through Redis Sentinel (node-redis `createSentinel`) instead of a single server. */
+  sentinel?: RedisSentinelOptions;
+  /** Connection pool size for `RedisPoolService.execute()`. */
+  pool?: RedisCachePoolOptions;
+  /**
+   * First part of every key: `<prefix>:<namespace>:<key>`. Two apps sharing a Redis keep apart
+   * by prefix. Letters, digits and `. _ - : { } /`.
+   * @default 'cache'
+   */
+  prefix?: string;
+  /**
+   * Namespace used when a method or call names none; `clear(namespace)` deletes one.
+   * @default 'default'
+   */
+  namespace?: string;
+  /**
+   * Default time to live: milliseconds, or `'250ms' | '30s' | '5m' | '1h' | '1d'`. Every entry
+   * has one; the maximum is 365 days.
+   * @default '5m'
+   */
+  ttl?: Duration;
+  /**
+   * How values become bytes. `JsonSerializer` is safe with an untrusted Redis; see the README
+   * before using `'v8'` or `'msgpack'`.
+   * @default new JsonSerializer()
+   */
+  serializer?: CacheSerializer | SerializerName;
+  /**
+   * Store `null` results. `undefined` is never stored.
+   * @default false
+   */
+  cacheNull?: boolean;
+  /**
+   * When Redis fails or times out, log and run the method uncached (`true`), or throw
+   * `RedisCacheConnectionError` (`false`).
+   * @default true
+   */
+  failOpen?: boolean;
+  /**
+   * Deadline of every cache operation (node-redis does not bound commands already written to a
+   * stalled server).
+   * @default '300ms'
+   */
+  operationTimeout?: Duration;
+  /**
+   * Largest stored entry in bytes; bigger values are returned but not stored, and bigger stored
+   * entries are ignored before parsing.
+   * @default 16777216 (16 MiB)
+   */
+  maxValueBytes?: number;
+  /**
+   * Fail bootstrap with `RedisCacheConnectionError` when Redis cannot be reached at start-up.
+   * By default the app starts, logs a warning and caches once Redis is up.
+   * @default false
+   */
+  requireConnectionOnBootstrap?: boolean;
+  /** Bounds of the in-memory store. */
+  memory?: RedisCacheMemoryOptions;
+}

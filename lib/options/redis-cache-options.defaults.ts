@@ -1,0 +1,27 @@
+import type { RedisCacheModuleOptions } from '../interfaces/redis-cache-module-options.interface.js';
+
+/** Limits that no option may exceed. */
+export const LIMITS = {
+  /** A year: longer TTLs are almost always a unit mistake (seconds given as ms, or the reverse). */
+  maxTtlMs: 365 * 86_400_000,
+  maxOperationTimeoutMs: 60_000,
+  /** Redis' own string limit. */
+  maxValueBytes: 512 * 1024 * 1024,
+  maxNameLength: 64,
+} as const;
+
+/** Defaults applied to every option left out. */
+export const DEFAULTS = {
+  store: 'redis',
+  url: 'redis://127.0.0.1:6379',
+  pool: { minimum: 1, maximum: 10, acquireTimeout: '3s' },
+  prefix: 'cache',
+  namespace: 'default',
+  ttl: '5m',
+  cacheNull: false,
+  failOpen: true,
+  operationTimeout: '300ms',
+  maxValueBytes: 16 * 1024 * 1024,
+  requireConnectionOnBootstrap: false,
+  memory: { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 },
+} as const satisfies Omit<Required<RedisCacheModuleOptions>, 'client' | 'cluster' | 'sentinel' | 'serializer'>;

@@ -1,0 +1,155 @@
+import type { RedisCacheModuleOptions, SerializerName } from '../interfaces/redis-cache-module-options.interface.js';
+import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-options.error.js';
+import { CacheSerializer } from '../serializers/cache.serializer.js';
+import { JsonSerializer } from '../serializers/json.serializer.js';
+import { MsgpackSerializer } from '../serializers/msgpack.serializer.js';
+import { V8Serializer } from '../serializers/v8.serializer.js';
+import { toMilliseconds } from '../utils/duration.util.js';
+import { redact } from '../utils/redact.util.js';
+import { DEFAULTS, LIMITS } from './redis-cache-options.defaults.js';
+import type { ResolvedConnection, ResolvedRedisCacheOptions } from './resolved-redis-cache-options.interface.js';
+
+const NAME_PATTERN = /^[\w.:{}/-]+$/;
+const SERIALIZER_ID_PATTERN = /^[\x21-\x7e]{1,32}$/;
+
+/**
+ * Validates module options once, at bootstrap, and fills in defaults. Throws
+ * {@link InvalidRedisCacheOptionsError} naming the first wrong field and the fix.
+ */
+export function resolveRedisCacheOptions(options: RedisCacheModuleOptions | undefined): ResolvedRedisCacheOptions {
+  const raw: RedisCacheModuleOptions = options ?? {};
+  if (typeof raw !== 'object') fail('options', `expected an object, got ${typeof raw}`, 'pass an options object to forRoot()');
+  const store = raw.store ?? DEFAULTS.store;
+  if (store !== 'redis' && store !== 'memory') {
+    fail('store', `unknown store ${JSON.stringify(store)}`, "use 'redis' or 'memory'");
+  }
+  const prefix = resolveName('prefix', raw.prefix ?? DEFAULTS.prefix);
+  return {
+    store,
+    connection: resolveConnection(raw),
+    prefix,
+    namespace: resolveName('namespace', raw.namespace ?? DEFAULTS.namespace),
+    ttlMs: resolveTtl('ttl', raw.ttl ?? DEFAULTS.ttl),
+    serializer: resolveSerializer('serializer', raw.serializer),
+    cacheNull: resolveBoolean('cacheNull', raw.cacheNull ?? DEFAULTS.cacheNull),
+    failOpen: resolveBoolean('failOpen', raw.failOpen ?? DEFAULTS.failOpen),
+    operationTimeoutMs: resolveDuration('operationTimeout', raw.operationTimeout ?? DEFAULTS.operationTimeout, {
+      min: 1,
+      max: LIMITS.maxOperationTimeoutMs,
+    }),
+    maxValueBytes: resolveInteger('maxValueBytes', raw.maxValueBytes ?? DEFAULTS.maxValueBytes, 64, LIMITS.maxValueBytes),
+    requireConnectionOnBootstrap: resolveBoolean(
+      'requireConnectionOnBootstrap',
+      raw.requireConnectionOnBootstrap ?? DEFAULTS.requireConnectionOnBootstrap,
+    ),
+    memory: {
+      maxEntries: resolveInteger('memory.maxEntries', raw.memory?.maxEntries ?? DEFAULTS.memory.maxEntries, 1, 1e9),
+      maxBytes: resolveInteger('memory.maxBytes', raw.memory?.maxBytes ?? DEFAULTS.memory.maxBytes, 1024, Number.MAX_SAFE_INTEGER),
+    },
+  };
+}
+
+/** Validates a time to live (module or per method): > 0 and at most 365 days. */
+export function resolveTtl(field: string, value: unknown): number {
+  return resolveDuration(field, value, { min: 1, max: LIMITS.maxTtlMs });
+}
+
+/** Validates a prefix or namespace. */
+export function resolveName(field: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    fail(field, `expected a non-empty string, got ${describe(value)}`, `set ${field} to a short name such as 'shop'`);
+  }
+  if (value.length > LIMITS.maxNameLength || !NAME_PATTERN.test(value)) {
+    fail(
+      field,
+      `${JSON.stringify(value)} is not a valid name`,
+      `use at most ${LIMITS.maxNameLength} letters, digits or . _ - : { } / (it becomes part of every key and of SCAN patterns)`,
+    );
+  }
+  return value;
+}
+
+/** Resolves a serializer instance or name; `undefined` gives the JSON default. */
+export function resolveSerializer(field: string, value: CacheSerializer | SerializerName | undefined): CacheSerializer {
+  if (value === undefined || value === 'json') return new JsonSerializer();
+  if (value === 'v8') return new V8Serializer();
+  if (value === 'msgpack') return new MsgpackSerializer();
+  const candidate = value as Partial<CacheSerializer>;
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof candidate.serialize !== 'function' ||
+    typeof candidate.deserialize !== 'function'
+  ) {
+    fail(field, `expected a CacheSerializer or 'json' | 'v8' | 'msgpack', got ${describe(value)}`, 'pass an instance of a class that extends CacheSerializer');
+  }
+  if (typeof candidate.id !== 'string' || !SERIALIZER_ID_PATTERN.test(candidate.id)) {
+    fail(`${field}.id`, `${describe(candidate.id)} is not a valid serializer id`, 'use 1 to 32 printable ASCII characters');
+  }
+  return value;
+}
+
+/** Validates a boolean option. */
+export function resolveBoolean(field: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') fail(field, `expected true or false, got ${describe(value)}`, `set ${field} to a boolean`);
+  return value;
+}
+
+function resolveConnection(raw: RedisCacheModuleOptions): ResolvedConnection {
+  const chosen = [raw.url !== undefined || raw.client !== undefined, raw.cluster !== undefined, raw.sentinel !== undefined];
+  if (chosen.filter(Boolean).length > 1) {
+    fail('url/client, cluster, sentinel', 'more than one connection kind was given', 'give either url/client, or cluster, or sentinel');
+  }
+  if (raw.cluster !== undefined) {
+    if (!Array.isArray(raw.cluster.rootNodes) || raw.cluster.rootNodes.length === 0) {
+      fail('cluster.rootNodes', 'no root node was given', "list at least one node, e.g. [{ url: 'redis://10.0.0.1:7000' }]");
+    }
+    return { kind: 'cluster', cluster: raw.cluster };
+  }
+  if (raw.sentinel !== undefined) {
+    if (typeof raw.sentinel.name !== 'string' || !Array.isArray(raw.sentinel.sentinelRootNodes)) {
+      fail('sentinel', 'name and sentinelRootNodes are required', "set sentinel: { name: 'mymaster', sentinelRootNodes: [{ host, port }] }");
+    }
+    return { kind: 'sentinel', sentinel: raw.sentinel };
+  }
+  const url = raw.url ?? raw.client?.url ?? DEFAULTS.url;
+  if (typeof url !== 'string' || !/^(rediss?|unix):\/\//.test(url)) {
+    fail('url', `${describe(typeof url === 'string' ? redact(url) : url)} is not a Redis URL`, 'use redis://host:6379 or rediss://host:6380 for TLS');
+  }
+  const minimum = resolveInteger('pool.minimum', raw.pool?.minimum ?? DEFAULTS.pool.minimum, 1, 1_000);
+  const maximum = resolveInteger('pool.maximum', raw.pool?.maximum ?? DEFAULTS.pool.maximum, 1, 1_000);
+  if (minimum > maximum) {
+    fail('pool.minimum', `minimum (${minimum}) is greater than maximum (${maximum})`, 'make pool.minimum <= pool.maximum');
+  }
+  const acquireTimeoutMs = resolveDuration('pool.acquireTimeout', raw.pool?.acquireTimeout ?? DEFAULTS.pool.acquireTimeout, {
+    min: 1,
+    max: LIMITS.maxOperationTimeoutMs,
+  });
+  return { kind: 'standalone', client: { ...raw.client, url }, pool: { minimum, maximum, acquireTimeoutMs } };
+}
+
+function resolveDuration(field: string, value: unknown, range: { min: number; max: number }): number {
+  const ms = toMilliseconds(value);
+  if (ms === undefined) {
+    fail(field, `${describe(value)} is not a duration`, "use milliseconds as a number or a string such as '250ms', '30s', '5m', '1h', '1d'");
+  }
+  if (ms < range.min || ms > range.max) {
+    fail(field, `${describe(value)} is out of range`, `use a value from ${range.min} ms to ${range.max} ms`);
+  }
+  return ms;
+}
+
+function resolveInteger(field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(field, `${describe(value)} is not an integer from ${min} to ${max}`, `set ${field} to a whole number in that range`);
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+function fail(field: string, problem: string, fix: string): never {
+  throw new InvalidRedisCacheOptionsError(field, problem, fix);
+}

@@ -1,0 +1,28 @@
+import type { RedisClientOptions, RedisClusterOptions, RedisSentinelOptions } from 'redis';
+import type { CacheSerializer } from '../serializers/cache.serializer.js';
+
+/** How the pool service connects; exactly one shape is chosen at bootstrap. */
+export type ResolvedConnection =
+  | {
+      readonly kind: 'standalone';
+      readonly client: RedisClientOptions;
+      readonly pool: { readonly minimum: number; readonly maximum: number; readonly acquireTimeoutMs: number };
+    }
+  | { readonly kind: 'cluster'; readonly cluster: RedisClusterOptions }
+  | { readonly kind: 'sentinel'; readonly sentinel: RedisSentinelOptions };
+
+/** Module options after validation and defaults; what the services are built from. */
+export interface ResolvedRedisCacheOptions {
+  readonly store: 'redis' | 'memory';
+  readonly connection: ResolvedConnection;
+  readonly prefix: string;
+  readonly namespace: string;
+  readonly ttlMs: number;
+  readonly serializer: CacheSerializer;
+  readonly cacheNull: boolean;
+  readonly failOpen: boolean;
+  readonly operationTimeoutMs: number;
+  readonly maxValueBytes: number;
+  readonly requireConnectionOnBootstrap: boolean;
+  readonly memory: { readonly maxEntries: number; readonly maxBytes: number };
+}

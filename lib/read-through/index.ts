@@ -1,0 +1,2 @@
+export * from './read-through.executor.js';
+export * from './read-through-policy.js';

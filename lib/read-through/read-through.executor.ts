@@ -1,0 +1,182 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { RedisCacheConnectionError } from '../errors/redis-cache-connection.error.js';
+import { RedisCacheError } from '../errors/redis-cache.error.js';
+import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
+import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
+import { CacheEntryCodec, type DecodeResult } from '../serializers/cache-entry.codec.js';
+import { CacheStore } from '../store/cache.store.js';
+import { describeError } from '../utils/redact.util.js';
+import { ThrottledLogger } from '../utils/throttled-logger.util.js';
+import { createReadThroughPolicy, type ReadThroughPolicy } from './read-through-policy.js';
+
+/** Counters of one executor since start-up; see `RedisCacheService.stats()`. */
+export interface ReadThroughStats {
+  hits: number;
+  misses: number;
+  /** Method runs (a miss joined by concurrent callers counts once). */
+  loads: number;
+  /** Stored entries refused on read: foreign, other serializer, corrupt, oversize. */
+  rejectedEntries: number;
+  /** Store reads or writes that failed or timed out. */
+  storeErrors: number;
+  /** Results not stored: undefined, null without cacheNull, condition/unless, unserializable. */
+  skippedWrites: number;
+}
+
+/**
+ * The one read-through core behind `@ReadThrough` on services, the controller interceptor and
+ * `RedisCacheService.wrap()`:
+ *
+ * key → store.get → decode → hit; or miss → single-flight → method → encode → store.set.
+ *
+ * Guarantees: a hit never runs the method; concurrent misses of one key in this process run it
+ * once and share its result; a throwing method propagates its error unchanged and stores
+ * nothing; store failures and bad stored bytes never fail the call (unless `failOpen: false`,
+ * which throws `RedisCacheConnectionError` from the read, before the method runs).
+ */
+@Injectable()
+export class ReadThroughExecutor {
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+  private readonly warnings = new ThrottledLogger(this.logger);
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly counters: ReadThroughStats = {
+    hits: 0,
+    misses: 0,
+    loads: 0,
+    rejectedEntries: 0,
+    storeErrors: 0,
+    skippedWrites: 0,
+  };
+  /** Policy for calls that bring no options of their own (`wrap(key, fn)`), built once. */
+  readonly defaultPolicy: ReadThroughPolicy;
+
+  constructor(
+    private readonly store: CacheStore,
+    @Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
+  ) {
+    this.defaultPolicy = createReadThroughPolicy(options, 'RedisCacheService', undefined);
+  }
+
+  /** The codec of the module's default serializer, shared by every policy that uses it. */
+  get defaultCodec(): CacheEntryCodec {
+    return this.defaultPolicy.codec;
+  }
+
+  /** A snapshot of the counters. */
+  stats(): Readonly<ReadThroughStats> & { inflight: number } {
+    return { ...this.counters, inflight: this.inflight.size };
+  }
+
+  /**
+   * Returns the cached value of `key`, or runs `load` once (per process, per key, at a time),
+   * stores its result under `policy`, and returns it.
+   */
+  async run<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T): Promise<T> {
+    let raw: Buffer | null;
+    try {
+      raw = await this.store.get(key);
+    } catch (error) {
+      this.onStoreError('read', policy, error);
+      if (!this.options.failOpen) throw asConnectionError(error);
+      return this.loadOnce(key, policy, load);
+    }
+    if (raw !== null) {
+      const decoded = policy.codec.decode(raw);
+      if (decoded.ok) {
+        this.counters.hits++;
+        return decoded.entry.value as T;
+      }
+      this.onRejectedEntry(key, policy, decoded);
+    }
+    this.counters.misses++;
+    return this.loadOnce(key, policy, load);
+  }
+
+  /**
+   * Reads and decodes `key` without loading. Resolves `undefined` on a miss or a refused entry;
+   * a store failure rejects (callers decide about failing open).
+   */
+  async read(key: string, codec: CacheEntryCodec): Promise<{ value: unknown } | undefined> {
+    const raw = await this.store.get(key);
+    if (raw === null) return undefined;
+    const decoded = codec.decode(raw);
+    if (decoded.ok) return { value: decoded.entry.value };
+    this.onRejectedEntry(key, { label: 'RedisCacheService' }, decoded);
+    return undefined;
+  }
+
+  /** Encodes and stores `value` under `key` with the policy's TTL. Rejects on encode or store failure. */
+  async write(key: string, value: unknown, policy: ReadThroughPolicy): Promise<void> {
+    const now = Date.now();
+    await this.store.set(key, policy.codec.encode(value, now, now + policy.ttlMs), policy.ttlMs);
+  }
+
+  private loadOnce<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T): Promise<T> {
+    const running = this.inflight.get(key);
+    if (running) return running as Promise<T>;
+    const loading = this.loadAndStore(key, policy, load);
+    this.inflight.set(key, loading);
+    const release = (): void => {
+      // Kept for one more turn of the event loop: a caller whose GET missed just before our SET
+      // landed (its reply can arrive in the same socket read) joins this result instead of
+      // running the method a second time.
+      setImmediate(() => {
+        if (this.inflight.get(key) === loading) this.inflight.delete(key);
+      });
+    };
+    loading.then(release, release);
+    return loading;
+  }
+
+  private async loadAndStore<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T): Promise<T> {
+    this.counters.loads++;
+    const value = await load();
+    if (!this.isStorable(value, policy)) {
+      this.counters.skippedWrites++;
+      return value;
+    }
+    try {
+      await this.write(key, value, policy);
+    } catch (error) {
+      // The caller has its result; a cache that cannot store it only costs the next call a miss.
+      if (error instanceof RedisCacheError && error.code === 'E_REDIS_CACHE_SERIALIZATION') {
+        this.counters.skippedWrites++;
+        this.warnings.warn(`encode:${policy.label}`, `${policy.label}: result not cached: ${describeError(error)}`);
+      } else {
+        this.onStoreError('write', policy, error);
+      }
+    }
+    return value;
+  }
+
+  private isStorable(value: unknown, policy: ReadThroughPolicy): boolean {
+    if (value === undefined) return false;
+    if (value === null && !policy.cacheNull) return false;
+    if (policy.condition && !policy.condition(value)) return false;
+    if (policy.unless && policy.unless(value)) return false;
+    return true;
+  }
+
+  private onStoreError(operation: 'read' | 'write', policy: ReadThroughPolicy, error: unknown): void {
+    this.counters.storeErrors++;
+    const outcome = operation === 'read' && this.options.failOpen ? '; running uncached' : '';
+    this.warnings.warn(
+      `store-${operation}`,
+      `${policy.label}: cache ${operation} failed on the ${this.store.kind} store${outcome}: ${describeError(error)}`,
+    );
+  }
+
+  private onRejectedEntry(key: string, policy: Pick<ReadThroughPolicy, 'label'>, decoded: DecodeResult & { ok: false }): void {
+    this.counters.rejectedEntries++;
+    const cause = decoded.cause === undefined ? '' : ` (${describeError(decoded.cause)})`;
+    this.warnings.warn(
+      `rejected:${decoded.reason}`,
+      `${policy.label}: ignored the stored entry at "${key}" (${decoded.reason})${cause}; treating it as a miss and overwriting it`,
+    );
+  }
+}
+
+function asConnectionError(error: unknown): RedisCacheConnectionError {
+  if (error instanceof RedisCacheConnectionError) return error;
+  return new RedisCacheConnectionError(`Redis cache read failed: ${describeError(error)}`, { cause: error });
+}

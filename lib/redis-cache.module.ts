@@ -1,0 +1,60 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { RedisPoolService } from './connection/redis-pool.service.js';
+import { ReadThroughExplorer } from './explorer/read-through.explorer.js';
+import type { RedisCacheModuleOptions } from './interfaces/redis-cache-module-options.interface.js';
+import { resolveRedisCacheOptions } from './options/redis-cache-options.resolver.js';
+import type { ResolvedRedisCacheOptions } from './options/resolved-redis-cache-options.interface.js';
+import { ReadThroughExecutor } from './read-through/read-through.executor.js';
+import { RESOLVED_REDIS_CACHE_OPTIONS } from './redis-cache.constants.js';
+import { ConfigurableModuleClass, REDIS_CACHE_MODULE_OPTIONS } from './redis-cache.module-definition.js';
+import { RedisCacheService } from './redis-cache.service.js';
+import { CacheSerializer } from './serializers/cache.serializer.js';
+import { CacheStore } from './store/cache.store.js';
+import { MemoryCacheStore } from './store/memory-cache.store.js';
+import { RedisCacheStore } from './store/redis-cache.store.js';
+
+/**
+ * Read-through caching on Redis for one Nest application.
+ *
+ * Provides {@link RedisPoolService} (the connections), {@link RedisCacheService} (programmatic
+ * API), the `CacheSerializer` in use, and binds every `@ReadThrough` provider method at module
+ * init. Options are validated once at bootstrap.
+ *
+ * @example
+ * RedisCacheModule.forRoot({ url: 'redis://localhost:6379', prefix: 'shop', ttl: '5m' })
+ *
+ * @example
+ * RedisCacheModule.forRootAsync({
+ *   isGlobal: true,
+ *   inject: [ConfigService],
+ *   useFactory: (config: ConfigService) => ({ url: config.get('REDIS_URL'), prefix: 'shop' }),
+ * })
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    {
+      provide: RESOLVED_REDIS_CACHE_OPTIONS,
+      useFactory: (options: RedisCacheModuleOptions) => resolveRedisCacheOptions(options),
+      inject: [REDIS_CACHE_MODULE_OPTIONS],
+    },
+    {
+      provide: CacheSerializer,
+      useFactory: (options: ResolvedRedisCacheOptions) => options.serializer,
+      inject: [RESOLVED_REDIS_CACHE_OPTIONS],
+    },
+    RedisPoolService,
+    {
+      provide: CacheStore,
+      useFactory: (options: ResolvedRedisCacheOptions, redis: RedisPoolService) =>
+        options.store === 'memory' ? new MemoryCacheStore(options.memory) : new RedisCacheStore(redis),
+      inject: [RESOLVED_REDIS_CACHE_OPTIONS, RedisPoolService],
+    },
+    ReadThroughExecutor,
+    ReadThroughExplorer,
+    RedisCacheService,
+  ],
+  exports: [RESOLVED_REDIS_CACHE_OPTIONS, CacheSerializer, RedisPoolService, CacheStore, ReadThroughExecutor, RedisCacheService],
+})
+export class RedisCacheModule extends ConfigurableModuleClass {}

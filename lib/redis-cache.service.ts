@@ -1,0 +1,155 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { RedisCacheConnectionError } from './errors/redis-cache-connection.error.js';
+import type { ReadThroughOptions } from './interfaces/read-through-options.interface.js';
+import type { SerializerName } from './interfaces/redis-cache-module-options.interface.js';
+import { CacheKeyBuilder } from './keys/cache-key.builder.js';
+import { resolveName } from './options/redis-cache-options.resolver.js';
+import type { ResolvedRedisCacheOptions } from './options/resolved-redis-cache-options.interface.js';
+import { createReadThroughPolicy, type ReadThroughPolicy } from './read-through/read-through-policy.js';
+import { ReadThroughExecutor, type ReadThroughStats } from './read-through/read-through.executor.js';
+import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from './redis-cache.constants.js';
+import type { CacheSerializer } from './serializers/cache.serializer.js';
+import { CacheStore } from './store/cache.store.js';
+import type { Duration } from './utils/duration.util.js';
+import { describeError } from './utils/redact.util.js';
+
+/** Options of the single-key methods of {@link RedisCacheService}. */
+export interface CacheKeyOptions {
+  /** Namespace of the key. @default module `namespace` */
+  namespace?: string;
+  /** Serializer for this value. @default module `serializer` */
+  serializer?: CacheSerializer | SerializerName;
+}
+
+/** Options of {@link RedisCacheService.set}. */
+export interface CacheSetOptions extends CacheKeyOptions {
+  /** Time to live. @default module `ttl` */
+  ttl?: Duration;
+}
+
+/**
+ * Programmatic cache API over the same core as `@ReadThrough`. Keys are yours, stored as
+ * `<prefix>:<namespace>:<key>`. Reads and writes fail open like the decorator (a Redis failure
+ * is logged and reads as a miss) unless the module sets `failOpen: false`.
+ *
+ * @example
+ * const route = await cache.wrap(`route:${id}`, () => this.upstream.route(id), { ttl: '10m' });
+ */
+@Injectable()
+export class RedisCacheService {
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+  private readonly keys: CacheKeyBuilder;
+
+  constructor(
+    private readonly executor: ReadThroughExecutor,
+    private readonly store: CacheStore,
+    @Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
+  ) {
+    this.keys = new CacheKeyBuilder(options.prefix);
+  }
+
+  /** The cached value, or `undefined` on a miss (or a refused entry, or a failed read when failing open). */
+  async get<T = unknown>(key: string, options?: CacheKeyOptions): Promise<T | undefined> {
+    const policy = this.policy(options);
+    try {
+      const found = await this.executor.read(this.fullKey(key, policy), policy.codec);
+      return found?.value as T | undefined;
+    } catch (error) {
+      return this.failed('get', error, undefined);
+    }
+  }
+
+  /**
+   * Stores `value` for `ttl`. Resolves `true` when stored, `false` when the store failed and the
+   * module fails open. `undefined` is never stored (resolves `false`). Throws
+   * `RedisCacheSerializationError` when the serializer cannot encode the value.
+   */
+  async set(key: string, value: unknown, options?: CacheSetOptions): Promise<boolean> {
+    if (value === undefined) return false;
+    const policy = this.policy(options, options?.ttl);
+    const encoded = policy.codec.encode(value, Date.now(), Date.now() + policy.ttlMs);
+    try {
+      await this.store.set(this.fullKey(key, policy), encoded, policy.ttlMs);
+      return true;
+    } catch (error) {
+      return this.failed('set', error, false);
+    }
+  }
+
+  /** Deletes the key; resolves `true` when it existed. */
+  async del(key: string, options?: Pick<CacheKeyOptions, 'namespace'>): Promise<boolean> {
+    try {
+      return await this.store.delete(this.fullKey(key, this.policy(options)));
+    } catch (error) {
+      return this.failed('del', error, false);
+    }
+  }
+
+  /** Whether the key exists (and has not expired). */
+  async has(key: string, options?: Pick<CacheKeyOptions, 'namespace'>): Promise<boolean> {
+    try {
+      return await this.store.has(this.fullKey(key, this.policy(options)));
+    } catch (error) {
+      return this.failed('has', error, false);
+    }
+  }
+
+  /** Remaining time to live in milliseconds, or `undefined` when the key does not exist. */
+  async ttl(key: string, options?: Pick<CacheKeyOptions, 'namespace'>): Promise<number | undefined> {
+    try {
+      return await this.store.ttl(this.fullKey(key, this.policy(options)));
+    } catch (error) {
+      return this.failed('ttl', error, undefined);
+    }
+  }
+
+  /**
+   * Read-through for any function: the cached value of `key`, or `factory()` run once (shared by
+   * concurrent callers in this process) and stored.
+   *
+   * @example
+   * await cache.wrap('rates', () => fetchRates(), { ttl: '30s' })
+   */
+  wrap<T>(key: string, factory: () => Promise<T> | T, options?: ReadThroughOptions<T>): Promise<T> {
+    const policy = this.policy(options, options?.ttl);
+    return this.executor.run(this.fullKey(key, policy), policy, factory);
+  }
+
+  /**
+   * Deletes every key of `namespace` (or of the whole prefix when omitted) with SCAN + UNLINK,
+   * never FLUSHDB: keys outside this module's prefix are never touched. Resolves the count.
+   */
+  async clear(namespace?: string): Promise<number> {
+    const keyPrefix = this.keys.namespacePrefix(namespace === undefined ? undefined : resolveName('namespace', namespace));
+    try {
+      return await this.store.deleteByPrefix(keyPrefix);
+    } catch (error) {
+      return this.failed('clear', error, 0);
+    }
+  }
+
+  /** Hit, miss, load and error counters of this application's cache since start-up. */
+  stats(): Readonly<ReadThroughStats> & { inflight: number } {
+    return this.executor.stats();
+  }
+
+  private policy(options: ReadThroughOptions<never> | CacheKeyOptions | undefined, ttl?: Duration): ReadThroughPolicy {
+    if (options === undefined && ttl === undefined) return this.executor.defaultPolicy;
+    return createReadThroughPolicy(this.options, 'RedisCacheService', ttl, options as ReadThroughOptions<never>, this.executor.defaultCodec);
+  }
+
+  private fullKey(key: string, policy: ReadThroughPolicy): string {
+    if (typeof key !== 'string') throw new TypeError(`cache keys are strings, got ${typeof key}`);
+    return this.keys.build(policy.namespace, key);
+  }
+
+  private failed<T>(operation: string, error: unknown, fallback: T): T {
+    if (!this.options.failOpen) {
+      throw error instanceof RedisCacheConnectionError
+        ? error
+        : new RedisCacheConnectionError(`Redis cache ${operation} failed: ${describeError(error)}`, { cause: error });
+    }
+    this.logger.warn(`RedisCacheService.${operation} failed on the ${this.store.kind} store: ${describeError(error)}`);
+    return fallback;
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * Turns cached values into bytes and back. It is both the contract and the DI token: provide
+ * your own with `{ provide: CacheSerializer, useClass: MySerializer }` or pass an instance as
+ * the `serializer` option (module-wide or per `@ReadThrough`).
+ *
+ * `id` is written into every stored entry; an entry written under another id is a miss, so
+ * changing serializers never hands a caller a wrongly decoded value.
+ *
+ * @example
+ * class UpperJson extends CacheSerializer {
+ *   readonly id = 'upper-json';
+ *   serialize(value: unknown) { return JSON.stringify(value); }
+ *   deserialize(raw: Buffer) { return JSON.parse(raw.toString('utf8')); }
+ * }
+ */
+export abstract class CacheSerializer {
+  /** Short ASCII id (1–32 chars) stored in the entry header, e.g. `'json'`. */
+  abstract readonly id: string;
+
+  /** Encodes a value. Throwing means "do not cache this value"; the caller still gets it. */
+  abstract serialize(value: unknown): Buffer | string;
+
+  /** Decodes bytes produced by `serialize`. Throwing makes the read a miss. */
+  abstract deserialize(raw: Buffer): unknown;
+}

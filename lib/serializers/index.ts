@@ -1,0 +1,5 @@
+export * from './cache.serializer.js';
+export * from './json.serializer.js';
+export * from './v8.serializer.js';
+export * from './msgpack.serializer.js';
+export * from './cache-entry.codec.js';

@@ -1,0 +1,48 @@
+import { createRequire } from 'node:module';
+import { SerializerUnavailableError } from '../errors/serializer-unavailable.error.js';
+import { CacheSerializer } from './cache.serializer.js';
+
+interface MsgpackrPackr {
+  pack(value: unknown): Buffer;
+  unpack(raw: Buffer): unknown;
+}
+interface MsgpackrModule {
+  Packr: new (options: Record<string, unknown>) => MsgpackrPackr;
+}
+
+/**
+ * MessagePack through the optional peer `msgpackr`: compact and fast, round-trips `Date`, `Set`,
+ * `BigInt` and binary data (a `Map` comes back as a plain object). Throws {@link SerializerUnavailableError} at construction when
+ * `msgpackr` is not installed (`npm install msgpackr`).
+ *
+ * Security: only for deployments whose Redis is writable by trusted clients alone (msgpack
+ * extension types decode into rich objects).
+ *
+ * @example RedisCacheModule.forRoot({ serializer: new MsgpackSerializer() })
+ */
+export class MsgpackSerializer extends CacheSerializer {
+  readonly id = 'msgpack';
+  private readonly packr: MsgpackrPackr;
+
+  constructor() {
+    super();
+    let msgpackr: MsgpackrModule;
+    try {
+      // Synchronous load of an optional peer: a constructor cannot await an import().
+      msgpackr = createRequire(import.meta.url)('msgpackr') as MsgpackrModule;
+    } catch (cause) {
+      throw new SerializerUnavailableError('MsgpackSerializer', 'msgpackr', { cause });
+    }
+    // useRecords: false keeps entries self-describing (no shared structure table between
+    // processes); moreTypes adds Set/Error/RegExp round-trips.
+    this.packr = new msgpackr.Packr({ moreTypes: true, useRecords: false });
+  }
+
+  serialize(value: unknown): Buffer {
+    return this.packr.pack(value);
+  }
+
+  deserialize(raw: Buffer): unknown {
+    return this.packr.unpack(raw);
+  }
+}

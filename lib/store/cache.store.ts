@@ -1,0 +1,27 @@
+/**
+ * Where cache entries live, as bytes. Two implementations ship: {@link RedisCacheStore} and
+ * {@link MemoryCacheStore}; both have the same semantics, so every behaviour test runs against
+ * both. Implementations may reject on infrastructure failure; callers decide whether to fail open.
+ */
+export abstract class CacheStore {
+  /** A short name for logs and stats, e.g. `'redis'`. */
+  abstract readonly kind: string;
+
+  /** The stored bytes, or `null` when the key is absent or expired. */
+  abstract get(key: string): Promise<Buffer | null>;
+
+  /** Stores `value` under `key` for `ttlMs` milliseconds (always > 0). */
+  abstract set(key: string, value: Buffer, ttlMs: number): Promise<void>;
+
+  /** Deletes `key`; resolves `true` when it existed. */
+  abstract delete(key: string): Promise<boolean>;
+
+  /** Whether `key` exists and has not expired. */
+  abstract has(key: string): Promise<boolean>;
+
+  /** Remaining time to live of `key` in ms, or `undefined` when it does not exist. */
+  abstract ttl(key: string): Promise<number | undefined>;
+
+  /** Deletes every key that starts with `keyPrefix`; resolves how many were deleted. */
+  abstract deleteByPrefix(keyPrefix: string): Promise<number>;
+}

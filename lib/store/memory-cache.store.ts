@@ -1,0 +1,57 @@
+import { LRUCache } from 'lru-cache';
+import { CacheStore } from './cache.store.js';
+
+/**
+ * {@link CacheStore} in this process: an LRU bounded by entry count and bytes, with per-entry
+ * TTL (`lru-cache`). It stores the same encoded bytes as Redis, so every hit decodes a fresh
+ * copy and callers never share (and mutate) one object, exactly as with Redis.
+ */
+export class MemoryCacheStore extends CacheStore {
+  readonly kind = 'memory';
+  private readonly entries: LRUCache<string, Buffer>;
+
+  constructor(bounds: { maxEntries: number; maxBytes: number }) {
+    super();
+    this.entries = new LRUCache<string, Buffer>({
+      max: bounds.maxEntries,
+      maxSize: bounds.maxBytes,
+      sizeCalculation: (value, key) => value.length + key.length,
+      // Expired entries are dropped when read; the size bounds keep the rest in check.
+      ttlAutopurge: false,
+    });
+  }
+
+  async get(key: string): Promise<Buffer | null> {
+    return this.entries.get(key) ?? null;
+  }
+
+  async set(key: string, value: Buffer, ttlMs: number): Promise<void> {
+    this.entries.set(key, value, { ttl: ttlMs });
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return this.entries.delete(key);
+  }
+
+  async has(key: string): Promise<boolean> {
+    return this.entries.has(key);
+  }
+
+  async ttl(key: string): Promise<number | undefined> {
+    if (!this.entries.has(key)) return undefined;
+    return this.entries.getRemainingTTL(key);
+  }
+
+  async deleteByPrefix(keyPrefix: string): Promise<number> {
+    let deleted = 0;
+    for (const key of [...this.entries.keys()]) {
+      if (key.startsWith(keyPrefix) && this.entries.delete(key)) deleted++;
+    }
+    return deleted;
+  }
+
+  /** Number of entries held (expired ones not yet read may be included). */
+  get size(): number {
+    return this.entries.size;
+  }
+}

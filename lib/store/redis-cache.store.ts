@@ -1,0 +1,36 @@
+import type { RedisPoolService } from '../connection/redis-pool.service.js';
+import { CacheStore } from './cache.store.js';
+
+/** {@link CacheStore} on Redis, through the bounded command lane of {@link RedisPoolService}. */
+export class RedisCacheStore extends CacheStore {
+  readonly kind = 'redis';
+
+  constructor(private readonly redis: RedisPoolService) {
+    super();
+  }
+
+  get(key: string): Promise<Buffer | null> {
+    return this.redis.get(key);
+  }
+
+  set(key: string, value: Buffer, ttlMs: number): Promise<void> {
+    return this.redis.set(key, value, ttlMs);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return (await this.redis.unlink(key)) > 0;
+  }
+
+  has(key: string): Promise<boolean> {
+    return this.redis.exists(key);
+  }
+
+  async ttl(key: string): Promise<number | undefined> {
+    const remaining = await this.redis.pttl(key);
+    return remaining < 0 ? undefined : remaining;
+  }
+
+  deleteByPrefix(keyPrefix: string): Promise<number> {
+    return this.redis.deleteByPrefix(keyPrefix);
+  }
+}

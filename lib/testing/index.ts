@@ -1,0 +1,1 @@
+export * from './serializer-conformance.js';

@@ -1,0 +1,106 @@
+import { deepStrictEqual, ok } from 'node:assert/strict';
+import { CacheEntryCodec } from '../serializers/cache-entry.codec.js';
+import type { CacheSerializer } from '../serializers/cache.serializer.js';
+
+/** One check of the serializer contract; `run` throws an `AssertionError` when it fails. */
+export interface SerializerConformanceCase {
+  readonly name: string;
+  run(serializer: CacheSerializer): void;
+}
+
+const JSON_VALUES: Record<string, unknown> = {
+  'a plain object': { id: 7, name: 'Ada', tags: ['a', 'b'], nested: { ok: true, ratio: 0.25 } },
+  'an array of objects': [{ a: 1 }, { b: [2, 3] }],
+  'a string with unicode and control characters': 'héllo 🌍 \u0000\n"quoted"',
+  'an empty string': '',
+  'zero': 0,
+  'a negative float': -12.5,
+  'false': false,
+  'null': null,
+  'a 1 MB string': 'x'.repeat(1024 * 1024),
+};
+
+function roundTrip(serializer: CacheSerializer, value: unknown): unknown {
+  const encoded = serializer.serialize(value);
+  const bytes = typeof encoded === 'string' ? Buffer.from(encoded, 'utf8') : encoded;
+  ok(Buffer.isBuffer(bytes), 'serialize() must return a Buffer or a string');
+  return serializer.deserialize(bytes);
+}
+
+/**
+ * The contract every serializer must keep, framework-agnostic. Use it in your own tests:
+ *
+ * @example
+ * describe('MySerializer', () => {
+ *   it.each(SERIALIZER_CONFORMANCE_CASES.map((c) => [c.name, c]))('%s', (_, c) => c.run(new MySerializer()));
+ * });
+ */
+export const SERIALIZER_CONFORMANCE_CASES: readonly SerializerConformanceCase[] = [
+  {
+    name: 'has an id of 1 to 32 printable ASCII characters',
+    run: (s) => ok(/^[\x21-\x7e]{1,32}$/.test(s.id), `invalid id ${JSON.stringify(s.id)}`),
+  },
+  ...Object.entries(JSON_VALUES).map(([label, value]) => ({
+    name: `round-trips ${label}`,
+    run: (s: CacheSerializer) => deepStrictEqual(roundTrip(s, value), value),
+  })),
+  {
+    name: 'returns a fresh object on every decode (no shared mutable state)',
+    run: (s) => {
+      const bytes = Buffer.from(toBytes(s.serialize({ list: [1] })));
+      const first = s.deserialize(bytes) as { list: number[] };
+      first.list.push(2);
+      deepStrictEqual(s.deserialize(bytes), { list: [1] });
+    },
+  },
+  {
+    name: 'throws (never returns a wrong value silently) on truncated bytes, or decodes them to something the envelope refuses',
+    run: (s) => {
+      const bytes = toBytes(s.serialize({ id: 1, name: 'a longer value to truncate' }));
+      const truncated = bytes.subarray(0, Math.floor(bytes.length / 2));
+      let decoded: unknown;
+      try {
+        decoded = s.deserialize(truncated);
+      } catch {
+        return;
+      }
+      ok(
+        JSON.stringify(decoded) !== JSON.stringify({ id: 1, name: 'a longer value to truncate' }),
+        'truncated bytes decoded to the original value',
+      );
+    },
+  },
+  {
+    name: 'round-trips through the cache entry envelope, and another serializer id is refused',
+    run: (s) => {
+      const codec = new CacheEntryCodec(s, 16 * 1024 * 1024);
+      const entry = codec.encode({ v: 1 }, 1_000, 2_000);
+      const decoded = codec.decode(entry);
+      ok(decoded.ok, 'envelope decode failed');
+      deepStrictEqual(decoded.entry, { value: { v: 1 }, createdAt: 1_000, freshUntil: 2_000 });
+      const other = new CacheEntryCodec({ id: `${s.id.slice(0, 30)}-x`, serialize: s.serialize.bind(s), deserialize: s.deserialize.bind(s) }, 1024);
+      const refused = other.decode(entry);
+      ok(!refused.ok && refused.reason === 'serializer', 'an entry of another serializer id was accepted');
+    },
+  },
+];
+
+function toBytes(encoded: Buffer | string): Buffer {
+  return typeof encoded === 'string' ? Buffer.from(encoded, 'utf8') : encoded;
+}
+
+/**
+ * Runs every {@link SERIALIZER_CONFORMANCE_CASES} check and throws one `AggregateError` listing
+ * the failures. Handy outside a test runner (e.g. at app start in development).
+ */
+export function assertSerializerConformance(serializer: CacheSerializer): void {
+  const failures: Error[] = [];
+  for (const check of SERIALIZER_CONFORMANCE_CASES) {
+    try {
+      check.run(serializer);
+    } catch (error) {
+      failures.push(new Error(`${check.name}: ${error instanceof Error ? error.message : String(error)}`));
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, `${serializer.id} failed ${failures.length} conformance check(s)`);
+}

@@ -1,0 +1,15 @@
+const CREDENTIALS_IN_URL = /\b(rediss?:\/\/)([^@/\s]*)@/gi;
+
+/**
+ * Removes credentials from anything that may reach a log line: `redis://user:pass@host`
+ * becomes `redis://***@host`. Error messages from node-redis can echo the URL.
+ */
+export function redact(text: string): string {
+  return text.replace(CREDENTIALS_IN_URL, '$1***@');
+}
+
+/** A short, credential-free description of an unknown error, for log lines. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return redact(`${error.name}: ${error.message}`);
+  return redact(String(error));
+}
