@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { RedisPoolService } from './connection/redis-pool.service.js';
 import { ReadThroughExplorer } from './explorer/read-through.explorer.js';
+import { RoutePolicyRegistry } from './interceptors/route-policy.registry.js';
 import type { RedisCacheModuleOptions } from './interfaces/redis-cache-module-options.interface.js';
 import { resolveRedisCacheOptions } from './options/redis-cache-options.resolver.js';
 import type { ResolvedRedisCacheOptions } from './options/resolved-redis-cache-options.interface.js';
@@ -52,9 +53,20 @@ import { RedisCacheStore } from './store/redis-cache.store.js';
       inject: [RESOLVED_REDIS_CACHE_OPTIONS, RedisPoolService],
     },
     ReadThroughExecutor,
+    RoutePolicyRegistry,
     ReadThroughExplorer,
     RedisCacheService,
   ],
-  exports: [RESOLVED_REDIS_CACHE_OPTIONS, CacheSerializer, RedisPoolService, CacheStore, ReadThroughExecutor, RedisCacheService],
+  // The executor, registry and options are exported for ReadThroughInterceptor, which Nest
+  // instantiates in the module of each controller that uses it.
+  exports: [
+    RESOLVED_REDIS_CACHE_OPTIONS,
+    CacheSerializer,
+    RedisPoolService,
+    CacheStore,
+    ReadThroughExecutor,
+    RoutePolicyRegistry,
+    RedisCacheService,
+  ],
 })
 export class RedisCacheModule extends ConfigurableModuleClass {}

@@ -5,6 +5,7 @@ import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-opt
 import { CacheKeyBuilder } from '../keys/cache-key.builder.js';
 import { createMethodKeyFactory } from '../keys/method-key.factory.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
+import { RoutePolicyRegistry } from '../interceptors/route-policy.registry.js';
 import { createReadThroughPolicy } from '../read-through/read-through-policy.js';
 import { ReadThroughExecutor } from '../read-through/read-through.executor.js';
 import { LOGGER_CONTEXT, READ_THROUGH_BINDINGS, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
@@ -29,6 +30,7 @@ export class ReadThroughExplorer implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly executor: ReadThroughExecutor,
+    private readonly routes: RoutePolicyRegistry,
     @Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
   ) {
     this.keys = new CacheKeyBuilder(options.prefix);
@@ -36,6 +38,25 @@ export class ReadThroughExplorer implements OnModuleInit {
 
   /** @internal Nest lifecycle hook. */
   onModuleInit(): void {
+    this.bindProviders();
+    this.compileRoutes();
+  }
+
+  /** Compiles every controller route's policy now, so a bad route key fails bootstrap. */
+  private compileRoutes(): void {
+    for (const wrapper of this.discovery.getControllers()) {
+      const instance: unknown = wrapper.instance;
+      if (!instance || typeof instance !== 'object') continue;
+      const prototype = Object.getPrototypeOf(instance) as Record<string, unknown> | null;
+      if (!prototype) continue;
+      for (const name of this.scanner.getAllMethodNames(prototype)) {
+        const handler = prototype[name];
+        if (typeof handler === 'function') this.routes.get(handler, `${instance.constructor.name}.${name}`);
+      }
+    }
+  }
+
+  private bindProviders(): void {
     for (const wrapper of this.discovery.getProviders()) {
       const instance: unknown = wrapper.instance;
       if (!instance || typeof instance !== 'object') continue;

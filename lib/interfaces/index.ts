@@ -1,2 +1,3 @@
 export type * from './redis-cache-module-options.interface.js';
 export type * from './read-through-options.interface.js';
+export type * from './http-cache-options.interface.js';

@@ -21,4 +21,12 @@ export interface ReadThroughOptions<R = unknown> {
   condition?: (value: R) => boolean;
   /** Do not store the result when this returns `true`. */
   unless?: (value: R) => boolean;
+  /**
+   * Controller routes only: cache requests that carry `Authorization` or `Cookie` although the
+   * key has no user part, because the response is the same for everyone.
+   * @default false
+   */
+  shared?: boolean;
+  /** Controller routes only: statuses whose responses are stored. @default module `http.statuses` */
+  statuses?: number[];
 }

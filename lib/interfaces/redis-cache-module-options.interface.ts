@@ -1,6 +1,7 @@
 import type { RedisClientOptions, RedisClusterOptions, RedisSentinelOptions } from 'redis';
 import type { CacheSerializer } from '../serializers/cache.serializer.js';
 import type { Duration } from '../utils/duration.util.js';
+import type { HttpCacheOptions } from './http-cache-options.interface.js';
 
 /** Names of the shipped serializers, accepted wherever a serializer instance is. */
 export type SerializerName = 'json' | 'v8' | 'msgpack';
@@ -124,4 +125,6 @@ export interface RedisCacheModuleOptions {
   requireConnectionOnBootstrap?: boolean;
   /** Bounds of the in-memory store. */
   memory?: RedisCacheMemoryOptions;
+  /** HTTP behaviour of `ReadThroughInterceptor`. */
+  http?: HttpCacheOptions;
 }

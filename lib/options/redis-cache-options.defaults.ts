@@ -24,4 +24,29 @@ export const DEFAULTS = {
   maxValueBytes: 16 * 1024 * 1024,
   requireConnectionOnBootstrap: false,
   memory: { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 },
+  http: {
+    cacheStatusHeader: 'X-Cache',
+    statuses: [200],
+    cacheControl: false,
+    etag: true,
+    respectRequestCacheControl: false,
+    unkeyedHeaders: [
+      'host',
+      'x-forwarded-host',
+      'x-forwarded-proto',
+      'x-forwarded-port',
+      'x-forwarded-prefix',
+      'x-forwarded-server',
+      'x-forwarded-scheme',
+      'forwarded',
+      'x-host',
+      'x-original-host',
+      'x-original-url',
+      'x-rewrite-url',
+      'accept-language',
+    ],
+  },
 } as const satisfies Omit<Required<RedisCacheModuleOptions>, 'client' | 'cluster' | 'sentinel' | 'serializer'>;
+
+/** Statuses that may never be stored, whatever the options say (RELIABILITY.md §3.3). */
+export const NEVER_CACHED_STATUSES: ReadonlySet<number> = new Set([206, 304]);

@@ -6,8 +6,13 @@ import { MsgpackSerializer } from '../serializers/msgpack.serializer.js';
 import { V8Serializer } from '../serializers/v8.serializer.js';
 import { toMilliseconds } from '../utils/duration.util.js';
 import { redact } from '../utils/redact.util.js';
-import { DEFAULTS, LIMITS } from './redis-cache-options.defaults.js';
-import type { ResolvedConnection, ResolvedRedisCacheOptions } from './resolved-redis-cache-options.interface.js';
+import type { HttpCacheOptions } from '../interfaces/http-cache-options.interface.js';
+import { DEFAULTS, LIMITS, NEVER_CACHED_STATUSES } from './redis-cache-options.defaults.js';
+import type {
+  ResolvedConnection,
+  ResolvedHttpCacheOptions,
+  ResolvedRedisCacheOptions,
+} from './resolved-redis-cache-options.interface.js';
 
 const NAME_PATTERN = /^[\w.:{}/-]+$/;
 const SERIALIZER_ID_PATTERN = /^[\x21-\x7e]{1,32}$/;
@@ -46,6 +51,46 @@ export function resolveRedisCacheOptions(options: RedisCacheModuleOptions | unde
       maxEntries: resolveInteger('memory.maxEntries', raw.memory?.maxEntries ?? DEFAULTS.memory.maxEntries, 1, 1e9),
       maxBytes: resolveInteger('memory.maxBytes', raw.memory?.maxBytes ?? DEFAULTS.memory.maxBytes, 1024, Number.MAX_SAFE_INTEGER),
     },
+    http: resolveHttp(raw.http ?? {}),
+  };
+}
+
+/** Validates a list of cacheable statuses (module `http.statuses` or a route's `statuses`). */
+export function resolveStatuses(field: string, value: unknown): readonly number[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    fail(field, `expected a non-empty array of status codes, got ${describe(value)}`, 'use e.g. [200] or [200, 404]');
+  }
+  for (const status of value) {
+    if (!Number.isInteger(status) || status < 200 || status >= 500 || NEVER_CACHED_STATUSES.has(status)) {
+      fail(field, `${describe(status)} may not be cached`, 'list final statuses from 200 to 499 other than 206 and 304 (e.g. 200, 203, 204, 301, 404, 410)');
+    }
+  }
+  return [...(value as number[])];
+}
+
+function resolveHttp(raw: HttpCacheOptions): ResolvedHttpCacheOptions {
+  const header = raw.cacheStatusHeader ?? DEFAULTS.http.cacheStatusHeader;
+  if (header !== false && (typeof header !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header))) {
+    fail('http.cacheStatusHeader', `${describe(header)} is not a header name`, "use a token such as 'X-Cache', or false to send none");
+  }
+  const unkeyed = raw.unkeyedHeaders ?? DEFAULTS.http.unkeyedHeaders;
+  if (!Array.isArray(unkeyed) || unkeyed.some((name) => typeof name !== 'string' || name === '')) {
+    fail('http.unkeyedHeaders', 'expected an array of header names', "use e.g. ['x-forwarded-host']");
+  }
+  if (raw.canonicalHost !== undefined && (typeof raw.canonicalHost !== 'string' || raw.canonicalHost === '')) {
+    fail('http.canonicalHost', `${describe(raw.canonicalHost)} is not a host`, "use e.g. 'api.example.com'");
+  }
+  return {
+    cacheStatusHeader: header,
+    statuses: resolveStatuses('http.statuses', raw.statuses ?? DEFAULTS.http.statuses),
+    cacheControl: resolveBoolean('http.cacheControl', raw.cacheControl ?? DEFAULTS.http.cacheControl),
+    etag: resolveBoolean('http.etag', raw.etag ?? DEFAULTS.http.etag),
+    respectRequestCacheControl: resolveBoolean(
+      'http.respectRequestCacheControl',
+      raw.respectRequestCacheControl ?? DEFAULTS.http.respectRequestCacheControl,
+    ),
+    unkeyedHeaders: unkeyed.map((name) => name.toLowerCase()),
+    canonicalHost: raw.canonicalHost,
   };
 }
 

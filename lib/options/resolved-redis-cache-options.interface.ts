@@ -25,4 +25,17 @@ export interface ResolvedRedisCacheOptions {
   readonly maxValueBytes: number;
   readonly requireConnectionOnBootstrap: boolean;
   readonly memory: { readonly maxEntries: number; readonly maxBytes: number };
+  readonly http: ResolvedHttpCacheOptions;
+}
+
+/** `http` options after validation and defaults. */
+export interface ResolvedHttpCacheOptions {
+  readonly cacheStatusHeader: string | false;
+  readonly statuses: readonly number[];
+  readonly cacheControl: boolean;
+  readonly etag: boolean;
+  readonly respectRequestCacheControl: boolean;
+  /** Lower-case header names. */
+  readonly unkeyedHeaders: readonly string[];
+  readonly canonicalHost: string | undefined;
 }

@@ -3,7 +3,7 @@ import { RedisCacheConnectionError } from '../errors/redis-cache-connection.erro
 import { RedisCacheError } from '../errors/redis-cache.error.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
-import { CacheEntryCodec, type DecodeResult } from '../serializers/cache-entry.codec.js';
+import { CacheEntryCodec, type CacheEntry, type DecodeResult } from '../serializers/cache-entry.codec.js';
 import { CacheStore } from '../store/cache.store.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
@@ -51,7 +51,7 @@ export class ReadThroughExecutor {
   readonly defaultPolicy: ReadThroughPolicy;
 
   constructor(
-    private readonly store: CacheStore,
+    private readonly cacheStore: CacheStore,
     @Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
   ) {
     this.defaultPolicy = createReadThroughPolicy(options, 'RedisCacheService', undefined);
@@ -72,24 +72,8 @@ export class ReadThroughExecutor {
    * stores its result under `policy`, and returns it.
    */
   async run<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T): Promise<T> {
-    let raw: Buffer | null;
-    try {
-      raw = await this.store.get(key);
-    } catch (error) {
-      this.onStoreError('read', policy, error);
-      if (!this.options.failOpen) throw asConnectionError(error);
-      return this.loadOnce(key, policy, load);
-    }
-    if (raw !== null) {
-      const decoded = policy.codec.decode(raw);
-      if (decoded.ok) {
-        this.counters.hits++;
-        return decoded.entry.value as T;
-      }
-      this.onRejectedEntry(key, policy, decoded);
-    }
-    this.counters.misses++;
-    return this.loadOnce(key, policy, load);
+    const entry = await this.lookup(key, policy);
+    return entry ? (entry.value as T) : this.loadOnce(key, policy, load);
   }
 
   /**
@@ -97,7 +81,7 @@ export class ReadThroughExecutor {
    * a store failure rejects (callers decide about failing open).
    */
   async read(key: string, codec: CacheEntryCodec): Promise<{ value: unknown } | undefined> {
-    const raw = await this.store.get(key);
+    const raw = await this.cacheStore.get(key);
     if (raw === null) return undefined;
     const decoded = codec.decode(raw);
     if (decoded.ok) return { value: decoded.entry.value };
@@ -105,51 +89,98 @@ export class ReadThroughExecutor {
     return undefined;
   }
 
-  /** Encodes and stores `value` under `key` with the policy's TTL. Rejects on encode or store failure. */
-  async write(key: string, value: unknown, policy: ReadThroughPolicy): Promise<void> {
-    const now = Date.now();
-    await this.store.set(key, policy.codec.encode(value, now, now + policy.ttlMs), policy.ttlMs);
+  /**
+   * The read half of {@link run}, for callers that drive the miss themselves (the HTTP
+   * interceptor): the decoded entry on a hit, `undefined` on a miss, a refused entry, or a store
+   * failure when failing open. Counts hits and misses.
+   */
+  async lookup(key: string, policy: ReadThroughPolicy): Promise<CacheEntry | undefined> {
+    let raw: Buffer | null;
+    try {
+      raw = await this.cacheStore.get(key);
+    } catch (error) {
+      this.onStoreError('read', policy, error);
+      if (!this.options.failOpen) throw asConnectionError(error);
+      return undefined;
+    }
+    if (raw !== null) {
+      const decoded = policy.codec.decode(raw);
+      if (decoded.ok) {
+        this.counters.hits++;
+        return decoded.entry;
+      }
+      this.onRejectedEntry(key, policy, decoded);
+    }
+    this.counters.misses++;
+    return undefined;
   }
 
-  private loadOnce<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T): Promise<T> {
+  /**
+   * Runs `work` once per key at a time in this process: concurrent callers with the same key
+   * share its promise (result or error).
+   */
+  coalesce<T>(key: string, work: () => Promise<T>): Promise<T> {
     const running = this.inflight.get(key);
     if (running) return running as Promise<T>;
-    const loading = this.loadAndStore(key, policy, load);
-    this.inflight.set(key, loading);
+    const started = work();
+    this.inflight.set(key, started);
     const release = (): void => {
       // Kept for one more turn of the event loop: a caller whose GET missed just before our SET
       // landed (its reply can arrive in the same socket read) joins this result instead of
       // running the method a second time.
       setImmediate(() => {
-        if (this.inflight.get(key) === loading) this.inflight.delete(key);
+        if (this.inflight.get(key) === started) this.inflight.delete(key);
       });
     };
-    loading.then(release, release);
-    return loading;
+    started.then(release, release);
+    return started;
   }
 
-  private async loadAndStore<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T): Promise<T> {
-    this.counters.loads++;
-    const value = await load();
-    if (!this.isStorable(value, policy)) {
-      this.counters.skippedWrites++;
-      return value;
-    }
+  /**
+   * Encodes and stores `value` under `key` with the policy's TTL. Never rejects: an encode
+   * failure (unserializable, over `maxValueBytes`) or a store failure is logged and counted,
+   * since the caller already has its value. Resolves whether it was stored.
+   */
+  async store(key: string, value: unknown, policy: ReadThroughPolicy): Promise<boolean> {
     try {
       await this.write(key, value, policy);
+      return true;
     } catch (error) {
-      // The caller has its result; a cache that cannot store it only costs the next call a miss.
       if (error instanceof RedisCacheError && error.code === 'E_REDIS_CACHE_SERIALIZATION') {
         this.counters.skippedWrites++;
         this.warnings.warn(`encode:${policy.label}`, `${policy.label}: result not cached: ${describeError(error)}`);
       } else {
         this.onStoreError('write', policy, error);
       }
+      return false;
     }
+  }
+
+  /** Encodes and stores `value` under `key` with the policy's TTL. Rejects on encode or store failure. */
+  async write(key: string, value: unknown, policy: ReadThroughPolicy): Promise<void> {
+    const now = Date.now();
+    await this.cacheStore.set(key, policy.codec.encode(value, now, now + policy.ttlMs), policy.ttlMs);
+  }
+
+  /** Counts a result that was not stored by the caller's own decision (HTTP rules). */
+  countSkippedWrite(): void {
+    this.counters.skippedWrites++;
+  }
+
+  private loadOnce<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T): Promise<T> {
+    return this.coalesce(key, () => this.loadAndStore(key, policy, load));
+  }
+
+  private async loadAndStore<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T): Promise<T> {
+    this.counters.loads++;
+    const value = await load();
+    if (this.isStorable(value, policy)) await this.store(key, value, policy);
+    else this.counters.skippedWrites++;
     return value;
   }
 
-  private isStorable(value: unknown, policy: ReadThroughPolicy): boolean {
+  /** Whether a method result may be stored: never `undefined`; `null` only with `cacheNull`; then condition/unless. */
+  isStorable(value: unknown, policy: ReadThroughPolicy): boolean {
     if (value === undefined) return false;
     if (value === null && !policy.cacheNull) return false;
     if (policy.condition && !policy.condition(value)) return false;
@@ -162,7 +193,7 @@ export class ReadThroughExecutor {
     const outcome = operation === 'read' && this.options.failOpen ? '; running uncached' : '';
     this.warnings.warn(
       `store-${operation}`,
-      `${policy.label}: cache ${operation} failed on the ${this.store.kind} store${outcome}: ${describeError(error)}`,
+      `${policy.label}: cache ${operation} failed on the ${this.cacheStore.kind} store${outcome}: ${describeError(error)}`,
     );
   }
 

@@ -1,0 +1,324 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  StreamableFile,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { from, lastValueFrom, type Observable } from 'rxjs';
+import { CacheKeyBuilder } from '../keys/cache-key.builder.js';
+import type { RequestKeySource } from '../keys/request-key.factory.js';
+import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
+import { ReadThroughExecutor } from '../read-through/read-through.executor.js';
+import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
+import { describeError } from '../utils/redact.util.js';
+import { ThrottledLogger } from '../utils/throttled-logger.util.js';
+import { matchesIfNoneMatch, weakEtag, type HttpCacheEntry } from './http-cache-entry.js';
+import { RoutePolicyRegistry, type RoutePolicy } from './route-policy.registry.js';
+
+/** How a response was produced, as told by the cache status header. */
+export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS';
+
+/** A response about to be sent by the interceptor, handed to {@link ReadThroughInterceptor.setHeaders}. */
+export interface CachedResponse {
+  readonly status: CacheStatus;
+  /** The stored entry (absent on BYPASS and on a MISS that was not stored). */
+  readonly entry?: HttpCacheEntry;
+  readonly createdAt?: number;
+  readonly freshUntil?: number;
+}
+
+/** The request and response objects of Express or Fastify, as far as the interceptor reads them. */
+interface HttpRequest {
+  method: string;
+  headers: Record<string, string | string[] | undefined>;
+  params?: unknown;
+  query?: unknown;
+  user?: unknown;
+  socket?: { localAddress?: string; localPort?: number };
+  raw?: { socket?: { localAddress?: string; localPort?: number } };
+}
+interface HttpResponse {
+  statusCode: number;
+  getHeader(name: string): unknown;
+}
+
+/** Result of running the handler once for a key: its body, and the entry when it may be shared. */
+interface Production {
+  readonly body: unknown;
+  readonly entry?: HttpCacheEntry;
+  readonly createdAt: number;
+  readonly freshUntil: number;
+}
+
+/**
+ * Read-through caching for controller routes decorated with `@ReadThrough` (DESIGN.md §5).
+ * Bind it per route or controller with `@UseInterceptors(ReadThroughInterceptor)`, or globally
+ * with `APP_INTERCEPTOR`; routes without `@ReadThrough` pass straight through.
+ *
+ * Only GET and HEAD are cached (HEAD answers from GET's entry), only allowed statuses (200 by
+ * default), never streams, `StreamableFile`, responses that set cookies or say
+ * `Cache-Control: no-store | private`. Requests with `Authorization` or `Cookie` bypass the
+ * cache unless the key names the user (`{user.id}`, `{headers.authorization}` — hashed) or the
+ * route says `shared: true`. Interceptors run after guards, so auth is checked on every hit.
+ *
+ * Extend it and override the `protected` hooks to change keys or rules.
+ *
+ * @example
+ * class TenantCacheInterceptor extends ReadThroughInterceptor {
+ *   protected override buildKey(context: ExecutionContext, route: RoutePolicy): string {
+ *     const tenant = context.switchToHttp().getRequest().headers['x-tenant'];
+ *     return `${tenant}:${super.buildKey(context, route)}`;
+ *   }
+ * }
+ */
+@Injectable()
+export class ReadThroughInterceptor implements NestInterceptor {
+  protected readonly logger = new Logger(LOGGER_CONTEXT);
+  private readonly warnings = new ThrottledLogger(this.logger);
+  private readonly keys: CacheKeyBuilder;
+
+  constructor(
+    protected readonly executor: ReadThroughExecutor,
+    protected readonly routes: RoutePolicyRegistry,
+    @Inject(RESOLVED_REDIS_CACHE_OPTIONS) protected readonly options: ResolvedRedisCacheOptions,
+    protected readonly adapterHost: HttpAdapterHost,
+  ) {
+    this.keys = new CacheKeyBuilder(options.prefix);
+  }
+
+  /** @internal Nest interceptor entry point. */
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const handler = context.getHandler();
+    const route = this.routes.get(handler, `${context.getClass().name}.${handler.name}`);
+    if (!route) return next.handle();
+    if (!this.isRequestCacheable(context, route)) {
+      this.setHeaders(context, route, { status: 'BYPASS' });
+      return next.handle();
+    }
+    let key: string;
+    try {
+      key = this.keys.build(route.policy.namespace, this.buildKey(context, route));
+    } catch (error) {
+      this.warnings.warn(`key:${route.label}`, `${route.label}: could not build the cache key, not caching: ${describeError(error)}`);
+      this.setHeaders(context, route, { status: 'BYPASS' });
+      return next.handle();
+    }
+    return from(this.serve(context, next, route, key));
+  }
+
+  /**
+   * The `<key>` part of `<prefix>:<namespace>:<key>` for this request: the route's template
+   * over params, query, user and headers, or `<METHOD>:<path>?<sorted query>`.
+   */
+  protected buildKey(context: ExecutionContext, route: RoutePolicy): string {
+    return route.key.build(this.keySource(context));
+  }
+
+  /**
+   * Whether this request may be answered from, or stored in, the cache: GET or HEAD; no
+   * credentials unless the key identifies the principal (which must then be known) or the route
+   * is `shared`; and, with `respectRequestCacheControl`, no `Cache-Control: no-store`.
+   */
+  protected isRequestCacheable(context: ExecutionContext, route: RoutePolicy): boolean {
+    const request = context.switchToHttp().getRequest<HttpRequest>();
+    if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+    if (this.options.http.respectRequestCacheControl && /\bno-store\b/i.test(headerText(request.headers['cache-control']))) {
+      return false;
+    }
+    const hasCredentials = request.headers.authorization !== undefined || request.headers.cookie !== undefined;
+    if (!hasCredentials || route.shared) return true;
+    if (!route.key.perPrincipal) return false;
+    // A key naming {user.id} while no guard set a user would put every caller under one key.
+    return route.key.userPaths.every((path) => readPath(request.user, path) != null);
+  }
+
+  /**
+   * Whether the handler's result may be stored: an allowed status; a body that is neither
+   * `undefined`, a stream, a `StreamableFile` nor raw bytes (`null` only with `cacheNull`); no
+   * `Set-Cookie`; no `Cache-Control: no-store | private` and no `Vary: *` on the response; and
+   * the route's `condition` / `unless`.
+   */
+  protected isResponseCacheable(context: ExecutionContext, route: RoutePolicy, body: unknown): boolean {
+    const response = context.switchToHttp().getResponse<HttpResponse>();
+    if (!route.statuses.has(response.statusCode)) return false;
+    if (body instanceof StreamableFile || ArrayBuffer.isView(body) || isStream(body)) return false;
+    if (response.getHeader('set-cookie') !== undefined) return false;
+    if (/\b(no-store|private)\b/i.test(headerText(response.getHeader('cache-control')))) return false;
+    if (headerText(response.getHeader('vary')).includes('*')) return false;
+    return this.executor.isStorable(body, route.policy);
+  }
+
+  /** Sets the cache status, `Age`, `ETag`, `Vary` and `Cache-Control` headers of a response. */
+  protected setHeaders(context: ExecutionContext, route: RoutePolicy, response: CachedResponse): void {
+    const http = this.options.http;
+    const res = context.switchToHttp().getResponse<HttpResponse>();
+    if (http.cacheStatusHeader) this.setHeader(res, http.cacheStatusHeader, response.status);
+    if (response.status === 'BYPASS') return;
+    if (route.vary) this.setHeader(res, 'Vary', appendVary(headerText(res.getHeader('vary')), route.vary));
+    if (!response.entry || response.createdAt === undefined || response.freshUntil === undefined) return;
+    const now = Date.now();
+    if (response.status === 'HIT') this.setHeader(res, 'Age', String(Math.max(0, Math.floor((now - response.createdAt) / 1000))));
+    if (http.etag && response.entry.e) this.setHeader(res, 'ETag', response.entry.e);
+    if (res.getHeader('cache-control') === undefined) {
+      const maxAge = Math.max(0, Math.ceil((response.freshUntil - now) / 1000));
+      // Per-user entries are always marked private, so a CDN in front never re-shares them.
+      if (route.key.perPrincipal) this.setHeader(res, 'Cache-Control', `private, max-age=${maxAge}`);
+      else if (http.cacheControl) this.setHeader(res, 'Cache-Control', `public, max-age=${maxAge}`);
+    }
+  }
+
+  private async serve(context: ExecutionContext, next: CallHandler, route: RoutePolicy, key: string): Promise<unknown> {
+    const request = context.switchToHttp().getRequest<HttpRequest>();
+    const revalidate = this.options.http.respectRequestCacheControl && /\bno-cache\b/i.test(headerText(request.headers['cache-control']));
+    if (!revalidate) {
+      const cached = await this.executor.lookup(key, route.policy);
+      const entry = cached ? asHttpEntry(cached.value) : undefined;
+      if (cached && entry) return this.respond(context, route, { status: 'HIT', entry, createdAt: cached.createdAt, freshUntil: cached.freshUntil });
+    }
+    let produced = false;
+    const production = await this.executor.coalesce(key, () => {
+      produced = true;
+      return this.produce(context, next, route, key);
+    });
+    if (produced) {
+      this.setHeaders(context, route, { status: 'MISS', ...production });
+      return production.entry && this.notModified(context, production.entry) ? undefined : production.body;
+    }
+    // Joined another request's run: share its response only if it was cacheable.
+    if (production.entry) {
+      const { entry, createdAt, freshUntil } = production;
+      return this.respond(context, route, { status: 'MISS', entry, createdAt, freshUntil });
+    }
+    this.setHeaders(context, route, { status: 'BYPASS' });
+    return lastValueFrom(next.handle(), { defaultValue: undefined });
+  }
+
+  private async produce(context: ExecutionContext, next: CallHandler, route: RoutePolicy, key: string): Promise<Production> {
+    const restoreHeaders = this.hideUnkeyedHeaders(context, route);
+    let body: unknown;
+    try {
+      body = await lastValueFrom(next.handle(), { defaultValue: undefined });
+    } finally {
+      restoreHeaders();
+    }
+    const createdAt = Date.now();
+    const freshUntil = createdAt + route.policy.ttlMs;
+    if (!this.isResponseCacheable(context, route, body)) {
+      this.executor.countSkippedWrite();
+      return { body, createdAt, freshUntil };
+    }
+    const res = context.switchToHttp().getResponse<HttpResponse>();
+    const contentType = res.getHeader('content-type');
+    const entry: HttpCacheEntry = {
+      b: body,
+      s: res.statusCode,
+      ...(typeof contentType === 'string' ? { t: contentType } : {}),
+      ...(this.options.http.etag ? { e: weakEtag(body) } : {}),
+    };
+    await this.executor.store(key, entry, route.policy);
+    return { body, entry, createdAt, freshUntil };
+  }
+
+  private respond(context: ExecutionContext, route: RoutePolicy, response: CachedResponse & { entry: HttpCacheEntry }): unknown {
+    const res = context.switchToHttp().getResponse<HttpResponse>();
+    const adapter = this.adapterHost.httpAdapter;
+    adapter.status(res, response.entry.s);
+    if (response.entry.t !== undefined && res.getHeader('content-type') === undefined) {
+      this.setHeader(res, 'Content-Type', response.entry.t);
+    }
+    this.setHeaders(context, route, response);
+    return this.notModified(context, response.entry) ? undefined : response.entry.b;
+  }
+
+  /** Turns the response into a bodiless 304 when the client already holds this ETag. */
+  private notModified(context: ExecutionContext, entry: HttpCacheEntry): boolean {
+    if (!this.options.http.etag || !entry.e) return false;
+    const request = context.switchToHttp().getRequest<HttpRequest>();
+    if (!matchesIfNoneMatch(request.headers['if-none-match'], entry.e)) return false;
+    this.adapterHost.httpAdapter.status(context.switchToHttp().getResponse(), 304);
+    return true;
+  }
+
+  /**
+   * Removes the route's unkeyed headers (and pins `Host`) while the handler produces a
+   * response that may be stored, and returns a function that puts them back.
+   */
+  private hideUnkeyedHeaders(context: ExecutionContext, route: RoutePolicy): () => void {
+    const request = context.switchToHttp().getRequest<HttpRequest>();
+    const headers = request.headers;
+    const saved: [string, string | string[] | undefined][] = [];
+    for (const name of route.unkeyedHeaders) {
+      if (headers[name] === undefined && name !== 'host') continue;
+      saved.push([name, headers[name]]);
+      if (name === 'host') headers.host = this.options.http.canonicalHost ?? localAddress(request);
+      else delete headers[name];
+    }
+    return () => {
+      for (const [name, value] of saved) {
+        if (value === undefined) delete headers[name];
+        else headers[name] = value;
+      }
+    };
+  }
+
+  private keySource(context: ExecutionContext): RequestKeySource {
+    const request = context.switchToHttp().getRequest<HttpRequest>();
+    return {
+      method: request.method,
+      url: String(this.adapterHost.httpAdapter.getRequestUrl(request)),
+      params: request.params,
+      query: request.query,
+      user: request.user,
+      headers: request.headers,
+    };
+  }
+
+  private setHeader(res: HttpResponse, name: string, value: string): void {
+    this.adapterHost.httpAdapter.setHeader(res, name, value);
+  }
+}
+
+function asHttpEntry(value: unknown): HttpCacheEntry | undefined {
+  // Bytes under an HTTP key that are not an HTTP entry (e.g. written by a service method with
+  // a colliding key) are a miss, never a wrong body.
+  if (typeof value !== 'object' || value === null || !('b' in value) || typeof (value as HttpCacheEntry).s !== 'number') return undefined;
+  return value as HttpCacheEntry;
+}
+
+function headerText(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  return Array.isArray(value) ? value.join(', ') : String(value);
+}
+
+function appendVary(existing: string, added: string): string {
+  if (!existing) return added;
+  const present = new Set(existing.split(',').map((v) => v.trim().toLowerCase()));
+  const missing = added.split(',').map((v) => v.trim()).filter((v) => !present.has(v.toLowerCase()));
+  return missing.length ? `${existing}, ${missing.join(', ')}` : existing;
+}
+
+function readPath(root: unknown, path: readonly string[]): unknown {
+  let current = root;
+  for (const segment of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+function isStream(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && typeof (body as { pipe?: unknown }).pipe === 'function';
+}
+
+function localAddress(request: HttpRequest): string {
+  const socket = request.socket ?? request.raw?.socket;
+  const address = socket?.localAddress;
+  if (!address) return 'localhost';
+  const host = address.includes(':') ? `[${address}]` : address;
+  return socket.localPort ? `${host}:${socket.localPort}` : host;
+}
