@@ -102,10 +102,14 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
     }
     const connecting = Promise.all([main.connect(), pool?.connect()]);
     // The connect promise stays pending while node-redis keeps retrying; keep a handler on it.
-    connecting.catch((error: unknown) => this.errors.warn('connect', `Redis connect failed: ${describeError(error)}`));
+    connecting.catch((error: unknown) => {
+      // Destroying a client that never connected rejects its connect(): not news at shutdown.
+      if (!this.closing) this.errors.warn('connect', `Redis connect failed: ${describeError(error)}`);
+    });
     const connected = await Promise.race([connecting.then(() => true), delay(BOOTSTRAP_CONNECT_WAIT_MS, false)]);
     if (connected) return;
     if (this.options.requireConnectionOnBootstrap) {
+      this.closing = true;
       await this.destroy();
       throw new RedisCacheConnectionError(
         `Redis was not reachable within ${BOOTSTRAP_CONNECT_WAIT_MS} ms at bootstrap (requireConnectionOnBootstrap is set)`,
@@ -190,7 +194,7 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
    * @example
    * await pool.execute((client) => client.multi().incr('a').incr('b').exec());
    */
-  execute<T>(fn: (client: RedisExecutionClient) => Promise<T>): Promise<T> {
+  async execute<T>(fn: (client: RedisExecutionClient) => Promise<T>): Promise<T> {
     const main = this.requireMain();
     if (this.pool) return this.pool.execute((client) => fn(client as unknown as RedisExecutionClient));
     if (this.options.connection.kind === 'sentinel') {

@@ -1,7 +1,7 @@
 /**
- * Turns cached values into bytes and back. It is both the contract and the DI token: provide
- * your own with `{ provide: CacheSerializer, useClass: MySerializer }` or pass an instance as
- * the `serializer` option (module-wide or per `@ReadThrough`).
+ * Turns cached values into bytes and back. Pass an instance as the `serializer` option,
+ * module-wide or per `@ReadThrough`. It is also the DI token under which the module exposes the
+ * serializer in use (`constructor(private readonly serializer: CacheSerializer)`).
  *
  * `id` is written into every stored entry; an entry written under another id is a miss, so
  * changing serializers never hands a caller a wrongly decoded value.
