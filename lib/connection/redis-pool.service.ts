@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import {
+  ErrorReply,
   RESP_TYPES,
   createClient,
   createClientPool,
@@ -13,6 +14,7 @@ import {
 import { RedisCacheConnectionError } from '../errors/redis-cache-connection.error.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
+import { CircuitBreaker, type CircuitState } from '../utils/circuit-breaker.util.js';
 import { OperationDeadline } from '../utils/operation-deadline.util.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
@@ -68,13 +70,39 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly errors = new ThrottledLogger(this.logger);
   private readonly deadline: OperationDeadline;
+  private readonly breaker: CircuitBreaker | undefined;
+  private attempts = 0;
   private main: Closable | undefined;
   private commands: BufferCommands | undefined;
   private pool: RedisClientPoolType | undefined;
   private closing = false;
 
   constructor(@Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions) {
-    this.deadline = new OperationDeadline(options.operationTimeoutMs);
+    const breakerOptions = options.circuitBreaker;
+    this.breaker = breakerOptions
+      ? new CircuitBreaker(breakerOptions.failureThreshold, breakerOptions.cooldownMs, (state, previous) =>
+          this.onBreakerChange(state, previous),
+        )
+      : undefined;
+    const breaker = this.breaker;
+    this.deadline = new OperationDeadline(
+      options.operationTimeoutMs,
+      breaker && {
+        succeeded: () => breaker.succeeded(),
+        // An error reply (WRONGTYPE, NOPERM...) means the server answered: it is up.
+        failed: (error) => (error instanceof ErrorReply ? breaker.succeeded() : breaker.failed()),
+      },
+    );
+  }
+
+  /** State of the circuit breaker (`closed` when it is turned off). */
+  get circuitState(): CircuitState {
+    return this.breaker?.state ?? 'closed';
+  }
+
+  /** Narrow commands sent to Redis since start-up (rejected by an open breaker: not counted). */
+  get commandAttempts(): number {
+    return this.attempts;
   }
 
   /** `true` while the cache connection is up and accepting commands. */
@@ -206,14 +234,28 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
   private bounded<T>(command: (commands: BufferCommands) => Promise<T>, name: string): Promise<T> {
     const commands = this.commands;
     if (!commands) return Promise.reject(this.notConnected());
+    if (this.breaker && !this.breaker.allow()) {
+      return Promise.reject(new RedisCacheConnectionError(`Redis skipped: circuit breaker open after repeated failures (${name})`));
+    }
+    this.attempts++;
     let pending: Promise<T>;
     try {
       pending = command(commands);
     } catch (error) {
-      // node-redis throws synchronously for some states (closed client); keep it a rejection.
+      // node-redis throws synchronously for some states (closed client); keep it a rejection,
+      // and tell the breaker, or a half-open probe would never finish.
+      this.breaker?.failed();
       return Promise.reject(error);
     }
     return this.deadline.run(pending, name);
+  }
+
+  private onBreakerChange(state: CircuitState, previous: CircuitState): void {
+    if (state === 'open') {
+      this.logger.warn(`Circuit breaker open (was ${previous}): skipping Redis for ${this.options.circuitBreaker && this.options.circuitBreaker.cooldownMs} ms, calls run uncached`);
+    } else if (state === 'closed') {
+      this.logger.log(`Circuit breaker closed: Redis answered the probe, caching resumes`);
+    }
   }
 
   private async forEachNode(fn: (node: RedisClientType) => Promise<void>): Promise<void> {

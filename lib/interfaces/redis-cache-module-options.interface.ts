@@ -39,6 +39,20 @@ export interface RedisCacheMemoryOptions {
   maxBytes?: number;
 }
 
+/** Circuit breaker around Redis (see README "Reliability"). */
+export interface RedisCacheCircuitBreakerOptions {
+  /**
+   * Consecutive failed or timed-out operations that open the breaker.
+   * @default 5
+   */
+  failureThreshold?: number;
+  /**
+   * How long Redis is skipped once the breaker is open; then one probe decides.
+   * @default '1s'
+   */
+  cooldown?: Duration;
+}
+
 /**
  * Options of `RedisCacheModule.forRoot()` / `forRootAsync()`. Every field is optional; the
  * defaults give a fail-open cache on `redis://127.0.0.1:6379`. Values are validated once at
@@ -123,6 +137,12 @@ export interface RedisCacheModuleOptions {
    * @default false
    */
   requireConnectionOnBootstrap?: boolean;
+  /**
+   * Skip Redis for a cooldown after consecutive failures, so a stalled server does not cost
+   * every request the full `operationTimeout`; `false` turns it off.
+   * @default { failureThreshold: 5, cooldown: '1s' }
+   */
+  circuitBreaker?: RedisCacheCircuitBreakerOptions | false;
   /** Bounds of the in-memory store. */
   memory?: RedisCacheMemoryOptions;
   /** HTTP behaviour of `ReadThroughInterceptor`. */

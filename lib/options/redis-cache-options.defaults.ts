@@ -24,6 +24,7 @@ export const DEFAULTS = {
   maxValueBytes: 16 * 1024 * 1024,
   requireConnectionOnBootstrap: false,
   memory: { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 },
+  circuitBreaker: { failureThreshold: 5, cooldown: '1s' },
   http: {
     cacheStatusHeader: 'X-Cache',
     statuses: [200],

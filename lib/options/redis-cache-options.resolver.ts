@@ -51,7 +51,27 @@ export function resolveRedisCacheOptions(options: RedisCacheModuleOptions | unde
       maxEntries: resolveInteger('memory.maxEntries', raw.memory?.maxEntries ?? DEFAULTS.memory.maxEntries, 1, 1e9),
       maxBytes: resolveInteger('memory.maxBytes', raw.memory?.maxBytes ?? DEFAULTS.memory.maxBytes, 1024, Number.MAX_SAFE_INTEGER),
     },
+    circuitBreaker: resolveCircuitBreaker(raw.circuitBreaker),
     http: resolveHttp(raw.http ?? {}),
+  };
+}
+
+function resolveCircuitBreaker(raw: RedisCacheModuleOptions['circuitBreaker']): ResolvedRedisCacheOptions['circuitBreaker'] {
+  if (raw === false) return false;
+  if (raw !== undefined && (typeof raw !== 'object' || raw === null)) {
+    fail('circuitBreaker', `expected an object or false, got ${describe(raw)}`, "use { failureThreshold: 5, cooldown: '1s' } or false");
+  }
+  return {
+    failureThreshold: resolveInteger(
+      'circuitBreaker.failureThreshold',
+      raw?.failureThreshold ?? DEFAULTS.circuitBreaker.failureThreshold,
+      1,
+      1_000_000,
+    ),
+    cooldownMs: resolveDuration('circuitBreaker.cooldown', raw?.cooldown ?? DEFAULTS.circuitBreaker.cooldown, {
+      min: 1,
+      max: LIMITS.maxOperationTimeoutMs * 10,
+    }),
   };
 }
 

@@ -25,6 +25,7 @@ export interface ResolvedRedisCacheOptions {
   readonly maxValueBytes: number;
   readonly requireConnectionOnBootstrap: boolean;
   readonly memory: { readonly maxEntries: number; readonly maxBytes: number };
+  readonly circuitBreaker: { readonly failureThreshold: number; readonly cooldownMs: number } | false;
   readonly http: ResolvedHttpCacheOptions;
 }
 

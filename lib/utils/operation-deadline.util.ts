@@ -23,7 +23,14 @@ export class OperationDeadline {
   private tail: PendingOperation | undefined;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(readonly timeoutMs: number) {}
+  /**
+   * @param timeoutMs the deadline of every operation
+   * @param observer told how each operation ended (for a circuit breaker); `failed` also on timeout
+   */
+  constructor(
+    readonly timeoutMs: number,
+    private readonly observer?: { succeeded(): void; failed(error: unknown): void },
+  ) {}
 
   /**
    * Resolves or rejects like `promise`, or rejects with {@link RedisCacheTimeoutError} once
@@ -43,11 +50,13 @@ export class OperationDeadline {
         (value) => {
           if (entry.reject === undefined) return;
           entry.reject = undefined;
+          this.observer?.succeeded();
           resolve(value);
         },
         (error: unknown) => {
           if (entry.reject === undefined) return;
           entry.reject = undefined;
+          this.observer?.failed(error);
           reject(error);
         },
       );
@@ -94,7 +103,9 @@ export class OperationDeadline {
       if (entry.reject) {
         const reject = entry.reject;
         entry.reject = undefined;
-        reject(new RedisCacheTimeoutError(entry.operation, this.timeoutMs));
+        const timeout = new RedisCacheTimeoutError(entry.operation, this.timeoutMs);
+        this.observer?.failed(timeout);
+        reject(timeout);
       }
       this.head = entry.next;
     }
