@@ -174,6 +174,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
 
   private async serve(context: ExecutionContext, next: CallHandler, route: RoutePolicy, key: string): Promise<unknown> {
     const request = context.switchToHttp().getRequest<HttpRequest>();
+    const ticket = this.executor.ticket();
     const revalidate = this.options.http.respectRequestCacheControl && /\bno-cache\b/i.test(headerText(request.headers['cache-control']));
     if (!revalidate) {
       const cached = await this.executor.lookup(key, route.policy);
@@ -181,7 +182,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
       if (cached && entry) return this.respond(context, route, { status: 'HIT', entry, createdAt: cached.createdAt, freshUntil: cached.freshUntil });
     }
     let produced = false;
-    const production = await this.executor.coalesce(key, () => {
+    const production = await this.executor.coalesce(key, ticket, () => {
       produced = true;
       return this.produce(context, next, route, key);
     });

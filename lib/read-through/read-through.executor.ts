@@ -38,7 +38,9 @@ export interface ReadThroughStats {
 export class ReadThroughExecutor {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly warnings = new ThrottledLogger(this.logger);
-  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly inflight = new Map<string, Flight>();
+  /** Orders calls against completed loads; see {@link coalesce}. */
+  private sequence = 0;
   private readonly counters: ReadThroughStats = {
     hits: 0,
     misses: 0,
@@ -72,8 +74,18 @@ export class ReadThroughExecutor {
    * stores its result under `policy`, and returns it.
    */
   async run<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T): Promise<T> {
+    const ticket = this.ticket();
     const entry = await this.lookup(key, policy);
-    return entry ? (entry.value as T) : this.loadOnce(key, policy, load);
+    return entry ? (entry.value as T) : this.coalesce(key, ticket, () => this.loadAndStore(key, policy, load));
+  }
+
+  /**
+   * Takes a ticket before looking a key up; pass it to {@link coalesce}. A load that completed
+   * after the ticket was taken may still be joined (the caller's read may have raced its write);
+   * one that completed before may not (the caller must see deletes and unstored results).
+   */
+  ticket(): number {
+    return ++this.sequence;
   }
 
   /**
@@ -117,23 +129,25 @@ export class ReadThroughExecutor {
 
   /**
    * Runs `work` once per key at a time in this process: concurrent callers with the same key
-   * share its promise (result or error).
+   * share its promise (result or error). `ticket` comes from {@link ticket}, taken before the
+   * caller read the store.
    */
-  coalesce<T>(key: string, work: () => Promise<T>): Promise<T> {
+  coalesce<T>(key: string, ticket: number, work: () => Promise<T>): Promise<T> {
     const running = this.inflight.get(key);
-    if (running) return running as Promise<T>;
-    const started = work();
-    this.inflight.set(key, started);
-    const release = (): void => {
-      // Kept for one more turn of the event loop: a caller whose GET missed just before our SET
-      // landed (its reply can arrive in the same socket read) joins this result instead of
-      // running the method a second time.
+    if (running && (running.completedAt === undefined || ticket < running.completedAt)) return running.promise as Promise<T>;
+    const flight: Flight = { promise: work(), completedAt: undefined };
+    this.inflight.set(key, flight);
+    const settle = (): void => {
+      flight.completedAt = this.ticket();
+      // Kept for one more turn of the event loop: a caller whose read missed just before our
+      // write landed (its reply can come in the same socket read) joins this result instead of
+      // running the method a second time. Later callers have later tickets and never join.
       setImmediate(() => {
-        if (this.inflight.get(key) === started) this.inflight.delete(key);
+        if (this.inflight.get(key) === flight) this.inflight.delete(key);
       });
     };
-    started.then(release, release);
-    return started;
+    flight.promise.then(settle, settle);
+    return flight.promise as Promise<T>;
   }
 
   /**
@@ -165,10 +179,6 @@ export class ReadThroughExecutor {
   /** Counts a result that was not stored by the caller's own decision (HTTP rules). */
   countSkippedWrite(): void {
     this.counters.skippedWrites++;
-  }
-
-  private loadOnce<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T): Promise<T> {
-    return this.coalesce(key, () => this.loadAndStore(key, policy, load));
   }
 
   private async loadAndStore<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T): Promise<T> {
@@ -205,6 +215,12 @@ export class ReadThroughExecutor {
       `${policy.label}: ignored the stored entry at "${key}" (${decoded.reason})${cause}; treating it as a miss and overwriting it`,
     );
   }
+}
+
+/** A load in progress (or just completed) for one key. */
+interface Flight {
+  readonly promise: Promise<unknown>;
+  completedAt: number | undefined;
 }
 
 function asConnectionError(error: unknown): RedisCacheConnectionError {

@@ -18,6 +18,9 @@ export class MemoryCacheStore extends CacheStore {
       sizeCalculation: (value, key) => value.length + key.length,
       // Expired entries are dropped when read; the size bounds keep the rest in check.
       ttlAutopurge: false,
+      // Exact clock readings, so ttl() never reports more than was set (lru-cache reuses a
+      // reading for 1 ms by default).
+      ttlResolution: 0,
     });
   }
 
@@ -39,7 +42,8 @@ export class MemoryCacheStore extends CacheStore {
 
   async ttl(key: string): Promise<number | undefined> {
     if (!this.entries.has(key)) return undefined;
-    return this.entries.getRemainingTTL(key);
+    // Whole milliseconds, as Redis PTTL reports them.
+    return Math.max(0, Math.floor(this.entries.getRemainingTTL(key)));
   }
 
   async deleteByPrefix(keyPrefix: string): Promise<number> {
