@@ -26,7 +26,12 @@ export type RedisExecutionClient = RedisClientType | RedisClusterType | RedisSen
 /** Byte-oriented commands the cache needs; all three node-redis client kinds provide them. */
 interface BufferCommands {
   get(key: string): Promise<Buffer | null>;
-  set(key: string, value: Buffer | string, options: { expiration: { type: 'PX'; value: number } }): Promise<unknown>;
+  set(
+    key: string,
+    value: Buffer | string,
+    options: { expiration: { type: 'PX'; value: number }; condition?: 'NX' },
+  ): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   unlink(keys: string | string[]): Promise<number>;
   exists(keys: string | string[]): Promise<number>;
   pTTL(key: string): Promise<number>;
@@ -46,6 +51,8 @@ const BOOTSTRAP_CONNECT_WAIT_MS = 2_000;
 /** How long `app.close()` lets in-flight commands drain before connections are destroyed. */
 const SHUTDOWN_DRAIN_MS = 2_000;
 const SCAN_BATCH = 500;
+/** Releases a lock only for its owner, so a slow holder never deletes a successor's lock. */
+const COMPARE_AND_DELETE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
 /**
  * Owns the node-redis connections of one Nest application: connects at module init, drains and
@@ -175,6 +182,21 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
   /** SET with a time to live in milliseconds (`PX`): no key is ever written without one. */
   async set(key: string, value: Buffer | string, ttlMs: number): Promise<void> {
     await this.bounded((c) => c.set(key, value, { expiration: { type: 'PX', value: ttlMs } }), 'SET');
+  }
+
+  /** SET NX PX: writes only if the key does not exist; resolves whether it wrote. */
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    const reply = await this.bounded(
+      (c) => c.set(key, value, { expiration: { type: 'PX', value: ttlMs }, condition: 'NX' }),
+      'SET NX',
+    );
+    return reply !== null;
+  }
+
+  /** Deletes the key only if it holds `value` (atomic compare-and-delete, for lock release). */
+  async deleteIfEquals(key: string, value: string): Promise<boolean> {
+    const reply = await this.bounded((c) => c.eval(COMPARE_AND_DELETE, { keys: [key], arguments: [value] }), 'EVAL');
+    return reply === 1;
   }
 
   /** UNLINK (non-blocking delete); returns how many keys existed. */

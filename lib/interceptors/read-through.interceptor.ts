@@ -20,7 +20,7 @@ import { matchesIfNoneMatch, weakEtag, type HttpCacheEntry } from './http-cache-
 import { RoutePolicyRegistry, type RoutePolicy } from './route-policy.registry.js';
 
 /** How a response was produced, as told by the cache status header. */
-export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS';
+export type CacheStatus = 'HIT' | 'STALE' | 'MISS' | 'BYPASS';
 
 /** A response about to be sent by the interceptor, handed to {@link ReadThroughInterceptor.setHeaders}. */
 export interface CachedResponse {
@@ -58,6 +58,9 @@ interface Production {
  * Read-through caching for controller routes decorated with `@ReadThrough` (DESIGN.md §5).
  * Bind it per route or controller with `@UseInterceptors(ReadThroughInterceptor)`, or globally
  * with `APP_INTERCEPTOR`; routes without `@ReadThrough` pass straight through.
+ *
+ * `X-Cache` tells `HIT`, `STALE` (served within the stale-while-revalidate grace while one
+ * refresh runs), `MISS` or `BYPASS`.
  *
  * Only GET and HEAD are cached (HEAD answers from GET's entry), only allowed statuses (200 by
  * default), never streams, `StreamableFile`, responses that set cookies or say
@@ -162,7 +165,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
     if (route.vary) this.setHeader(res, 'Vary', appendVary(headerText(res.getHeader('vary')), route.vary));
     if (!response.entry || response.createdAt === undefined || response.freshUntil === undefined) return;
     const now = Date.now();
-    if (response.status === 'HIT') this.setHeader(res, 'Age', String(Math.max(0, Math.floor((now - response.createdAt) / 1000))));
+    if (response.status === 'HIT' || response.status === 'STALE') this.setHeader(res, 'Age', String(Math.max(0, Math.floor((now - response.createdAt) / 1000))));
     if (http.etag && response.entry.e) this.setHeader(res, 'ETag', response.entry.e);
     if (res.getHeader('cache-control') === undefined) {
       const maxAge = Math.max(0, Math.ceil((response.freshUntil - now) / 1000));
@@ -179,7 +182,12 @@ export class ReadThroughInterceptor implements NestInterceptor {
     if (!revalidate) {
       const cached = await this.executor.lookup(key, route.policy);
       const entry = cached ? asHttpEntry(cached.value) : undefined;
-      if (cached && entry) return this.respond(context, route, { status: 'HIT', entry, createdAt: cached.createdAt, freshUntil: cached.freshUntil });
+      if (cached && entry) {
+        // A stale hit is answered at once; one background run of the handler refreshes it.
+        const freshness = this.executor.freshness(key, route.policy, cached, () => this.produce(context, next, route, key));
+        const status = freshness === 'stale' ? 'STALE' : 'HIT';
+        return this.respond(context, route, { status, entry, createdAt: cached.createdAt, freshUntil: cached.freshUntil });
+      }
     }
     let produced = false;
     const production = await this.executor.coalesce(key, ticket, () => {

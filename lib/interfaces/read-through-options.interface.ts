@@ -2,6 +2,20 @@ import type { CacheSerializer } from '../serializers/cache.serializer.js';
 import type { Duration } from '../utils/duration.util.js';
 import type { SerializerName } from './redis-cache-module-options.interface.js';
 
+/** Cross-process stampede lock (`lock` option). */
+export interface ReadThroughLockOptions {
+  /**
+   * How long the lock is held at most: if its holder dies, others take over after this.
+   * @default '5s'
+   */
+  ttl?: Duration;
+  /**
+   * How long other processes wait for the holder's value before running the method themselves.
+   * @default '5s'
+   */
+  wait?: Duration;
+}
+
 /**
  * Per-method options of `@ReadThrough(key, ttl, options)` and of `RedisCacheService.wrap()`.
  * Anything left out falls back to the module options.
@@ -21,6 +35,14 @@ export interface ReadThroughOptions<R = unknown> {
   condition?: (value: R) => boolean;
   /** Do not store the result when this returns `true`. */
   unless?: (value: R) => boolean;
+  /** Grace after the TTL during which a stale value is served while one refresh runs. @default module `staleWhileRevalidate` */
+  staleWhileRevalidate?: Duration;
+  /** When a refresh fails, keep serving the stale value. @default module `failSafe` */
+  failSafe?: boolean;
+  /** Refresh hot keys shortly before they expire (XFetch); a number is its beta. @default module `earlyRefresh` */
+  earlyRefresh?: boolean | number;
+  /** Cross-process lock so only one process runs the method for a cold key. @default module `lock` */
+  lock?: boolean | ReadThroughLockOptions;
   /**
    * Controller routes only: cache requests that carry `Authorization` or `Cookie` although the
    * key has no user part, because the response is the same for everyone.

@@ -2,6 +2,7 @@ import type { RedisClientOptions, RedisClusterOptions, RedisSentinelOptions } fr
 import type { CacheSerializer } from '../serializers/cache.serializer.js';
 import type { Duration } from '../utils/duration.util.js';
 import type { HttpCacheOptions } from './http-cache-options.interface.js';
+import type { ReadThroughLockOptions } from './read-through-options.interface.js';
 
 /** Names of the shipped serializers, accepted wherever a serializer instance is. */
 export type SerializerName = 'json' | 'v8' | 'msgpack';
@@ -137,6 +138,33 @@ export interface RedisCacheModuleOptions {
    * @default false
    */
   requireConnectionOnBootstrap?: boolean;
+  /**
+   * Grace after the TTL: a value that is stale but within the grace is returned at once while
+   * one background refresh runs (`X-Cache: STALE` on HTTP). Entries live in Redis for
+   * `ttl + staleWhileRevalidate`. `0` turns it off.
+   * @default 0
+   */
+  staleWhileRevalidate?: Duration;
+  /**
+   * With a grace set: when a refresh fails, keep the stale value (the error is logged and
+   * counted). `false` deletes the stale entry so the next call runs the method and sees errors.
+   * @default true
+   */
+  failSafe?: boolean;
+  /**
+   * Probabilistic early refresh of hot keys before they expire (XFetch, Vattani et al. 2015):
+   * the closer to expiry and the slower the method, the likelier one hit refreshes in the
+   * background. `true` = beta 1; a number sets beta (higher refreshes earlier).
+   * @default false
+   */
+  earlyRefresh?: boolean | number;
+  /**
+   * Cross-process stampede protection: on a miss, only the process holding a Redis lock
+   * (`SET NX PX` with an owner token, released by compare-and-delete) runs the method; the others
+   * wait for its value, up to `wait`, then run it themselves.
+   * @default false
+   */
+  lock?: boolean | ReadThroughLockOptions;
   /**
    * Skip Redis for a cooldown after consecutive failures, so a stalled server does not cost
    * every request the full `operationTimeout`; `false` turns it off.

@@ -24,6 +24,10 @@ export const DEFAULTS = {
   maxValueBytes: 16 * 1024 * 1024,
   requireConnectionOnBootstrap: false,
   memory: { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 },
+  staleWhileRevalidate: 0,
+  failSafe: true,
+  earlyRefresh: false,
+  lock: false,
   circuitBreaker: { failureThreshold: 5, cooldown: '1s' },
   http: {
     cacheStatusHeader: 'X-Cache',
@@ -48,6 +52,9 @@ export const DEFAULTS = {
     ],
   },
 } as const satisfies Omit<Required<RedisCacheModuleOptions>, 'client' | 'cluster' | 'sentinel' | 'serializer'>;
+
+/** Defaults of the `lock` option when it is `true`. */
+export const LOCK_DEFAULTS = { ttl: '5s', wait: '5s' } as const;
 
 /** Statuses that may never be stored, whatever the options say (RELIABILITY.md §3.3). */
 export const NEVER_CACHED_STATUSES: ReadonlySet<number> = new Set([206, 304]);

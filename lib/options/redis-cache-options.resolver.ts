@@ -7,10 +7,12 @@ import { V8Serializer } from '../serializers/v8.serializer.js';
 import { toMilliseconds } from '../utils/duration.util.js';
 import { redact } from '../utils/redact.util.js';
 import type { HttpCacheOptions } from '../interfaces/http-cache-options.interface.js';
-import { DEFAULTS, LIMITS, NEVER_CACHED_STATUSES } from './redis-cache-options.defaults.js';
+import type { ReadThroughLockOptions } from '../interfaces/read-through-options.interface.js';
+import { DEFAULTS, LIMITS, LOCK_DEFAULTS, NEVER_CACHED_STATUSES } from './redis-cache-options.defaults.js';
 import type {
   ResolvedConnection,
   ResolvedHttpCacheOptions,
+  ResolvedLockOptions,
   ResolvedRedisCacheOptions,
 } from './resolved-redis-cache-options.interface.js';
 
@@ -51,8 +53,40 @@ export function resolveRedisCacheOptions(options: RedisCacheModuleOptions | unde
       maxEntries: resolveInteger('memory.maxEntries', raw.memory?.maxEntries ?? DEFAULTS.memory.maxEntries, 1, 1e9),
       maxBytes: resolveInteger('memory.maxBytes', raw.memory?.maxBytes ?? DEFAULTS.memory.maxBytes, 1024, Number.MAX_SAFE_INTEGER),
     },
+    graceMs: resolveGrace('staleWhileRevalidate', raw.staleWhileRevalidate ?? DEFAULTS.staleWhileRevalidate),
+    failSafe: resolveBoolean('failSafe', raw.failSafe ?? DEFAULTS.failSafe),
+    earlyRefreshBeta: resolveEarlyRefresh('earlyRefresh', raw.earlyRefresh ?? DEFAULTS.earlyRefresh),
+    lock: resolveLock('lock', raw.lock ?? DEFAULTS.lock),
     circuitBreaker: resolveCircuitBreaker(raw.circuitBreaker),
     http: resolveHttp(raw.http ?? {}),
+  };
+}
+
+/** Validates a stale-while-revalidate grace: 0 (off) up to the TTL limit. */
+export function resolveGrace(field: string, value: unknown): number {
+  return resolveDuration(field, value, { min: 0, max: LIMITS.maxTtlMs });
+}
+
+/** Validates `earlyRefresh`: false/0 = off, true = beta 1, or a beta from 0 to 10. */
+export function resolveEarlyRefresh(field: string, value: unknown): number {
+  if (value === false) return 0;
+  if (value === true) return 1;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 10) {
+    fail(field, `${describe(value)} is not a valid early refresh`, 'use true, false, or a beta from 0 to 10 (1 is the usual choice)');
+  }
+  return value;
+}
+
+/** Validates `lock`: false, true (defaults) or `{ ttl, wait }`. */
+export function resolveLock(field: string, value: unknown): ResolvedLockOptions | false {
+  if (value === false) return false;
+  if (value !== true && (typeof value !== 'object' || value === null)) {
+    fail(field, `expected true, false or { ttl, wait }, got ${describe(value)}`, "use lock: true or lock: { ttl: '5s', wait: '5s' }");
+  }
+  const options: ReadThroughLockOptions = value === true ? {} : (value as ReadThroughLockOptions);
+  return {
+    ttlMs: resolveDuration(`${field}.ttl`, options.ttl ?? LOCK_DEFAULTS.ttl, { min: 10, max: LIMITS.maxOperationTimeoutMs * 10 }),
+    waitMs: resolveDuration(`${field}.wait`, options.wait ?? LOCK_DEFAULTS.wait, { min: 0, max: LIMITS.maxOperationTimeoutMs * 10 }),
   };
 }
 

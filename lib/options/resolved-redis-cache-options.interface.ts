@@ -25,6 +25,11 @@ export interface ResolvedRedisCacheOptions {
   readonly maxValueBytes: number;
   readonly requireConnectionOnBootstrap: boolean;
   readonly memory: { readonly maxEntries: number; readonly maxBytes: number };
+  readonly graceMs: number;
+  readonly failSafe: boolean;
+  /** XFetch beta; 0 = off. */
+  readonly earlyRefreshBeta: number;
+  readonly lock: ResolvedLockOptions | false;
   readonly circuitBreaker: { readonly failureThreshold: number; readonly cooldownMs: number } | false;
   readonly http: ResolvedHttpCacheOptions;
 }
@@ -39,4 +44,10 @@ export interface ResolvedHttpCacheOptions {
   /** Lower-case header names. */
   readonly unkeyedHeaders: readonly string[];
   readonly canonicalHost: string | undefined;
+}
+
+/** `lock` options after validation and defaults. */
+export interface ResolvedLockOptions {
+  readonly ttlMs: number;
+  readonly waitMs: number;
 }

@@ -1,6 +1,14 @@
 import type { ReadThroughOptions } from '../interfaces/read-through-options.interface.js';
-import { resolveBoolean, resolveName, resolveSerializer, resolveTtl } from '../options/redis-cache-options.resolver.js';
-import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
+import {
+  resolveBoolean,
+  resolveEarlyRefresh,
+  resolveGrace,
+  resolveLock,
+  resolveName,
+  resolveSerializer,
+  resolveTtl,
+} from '../options/redis-cache-options.resolver.js';
+import type { ResolvedLockOptions, ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { CacheEntryCodec } from '../serializers/cache-entry.codec.js';
 import type { Duration } from '../utils/duration.util.js';
 import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-options.error.js';
@@ -15,6 +23,12 @@ export interface ReadThroughPolicy {
   readonly cacheNull: boolean;
   readonly condition: ((value: unknown) => boolean) | undefined;
   readonly unless: ((value: unknown) => boolean) | undefined;
+  /** Stale-while-revalidate grace after the TTL (0 = off). */
+  readonly graceMs: number;
+  readonly failSafe: boolean;
+  /** XFetch beta (0 = off). */
+  readonly earlyRefreshBeta: number;
+  readonly lock: ResolvedLockOptions | false;
 }
 
 /**
@@ -50,5 +64,10 @@ export function createReadThroughPolicy(
     cacheNull: options.cacheNull === undefined ? module.cacheNull : resolveBoolean(field('cacheNull'), options.cacheNull),
     condition: options.condition as ((value: unknown) => boolean) | undefined,
     unless: options.unless as ((value: unknown) => boolean) | undefined,
+    graceMs: options.staleWhileRevalidate === undefined ? module.graceMs : resolveGrace(field('staleWhileRevalidate'), options.staleWhileRevalidate),
+    failSafe: options.failSafe === undefined ? module.failSafe : resolveBoolean(field('failSafe'), options.failSafe),
+    earlyRefreshBeta:
+      options.earlyRefresh === undefined ? module.earlyRefreshBeta : resolveEarlyRefresh(field('earlyRefresh'), options.earlyRefresh),
+    lock: options.lock === undefined ? module.lock : resolveLock(field('lock'), options.lock),
   };
 }

@@ -1,4 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisCacheConnectionError } from '../errors/redis-cache-connection.error.js';
 import { RedisCacheError } from '../errors/redis-cache.error.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
@@ -21,7 +23,18 @@ export interface ReadThroughStats {
   storeErrors: number;
   /** Results not stored: undefined, null without cacheNull, condition/unless, unserializable. */
   skippedWrites: number;
+  /** Hits served stale within the stale-while-revalidate grace. */
+  staleHits: number;
+  /** Background refreshes started (stale or early). */
+  refreshes: number;
+  /** Background refreshes that failed (with fail-safe, the stale value kept being served). */
+  refreshFailures: number;
+  /** Misses that waited for another process holding the lock. */
+  lockWaits: number;
 }
+
+/** Whether a hit was fresh or served stale within the grace. */
+export type Freshness = 'fresh' | 'stale';
 
 /**
  * The one read-through core behind `@ReadThrough` on services, the controller interceptor and
@@ -48,6 +61,10 @@ export class ReadThroughExecutor {
     rejectedEntries: 0,
     storeErrors: 0,
     skippedWrites: 0,
+    staleHits: 0,
+    refreshes: 0,
+    refreshFailures: 0,
+    lockWaits: 0,
   };
   /** Policy for calls that bring no options of their own (`wrap(key, fn)`), built once. */
   readonly defaultPolicy: ReadThroughPolicy;
@@ -76,7 +93,24 @@ export class ReadThroughExecutor {
   async run<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T): Promise<T> {
     const ticket = this.ticket();
     const entry = await this.lookup(key, policy);
-    return entry ? (entry.value as T) : this.coalesce(key, ticket, () => this.loadAndStore(key, policy, load));
+    if (!entry) return this.coalesce(key, ticket, () => this.loadAndStore(key, policy, load));
+    if (policy.graceMs > 0 || policy.earlyRefreshBeta > 0) this.freshness(key, policy, entry, () => this.loadAndStore(key, policy, load));
+    return entry.value as T;
+  }
+
+  /**
+   * For a hit: whether it is stale (past its TTL, within the grace), and if it is, or if early
+   * refresh picks it (XFetch: `now - loadMs * beta * ln(random) >= freshUntil`), starts one
+   * background `refresh` for the key. Callers never wait for it.
+   */
+  freshness(key: string, policy: ReadThroughPolicy, entry: CacheEntry, refresh: () => Promise<unknown>): Freshness {
+    if (policy.graceMs === 0 && policy.earlyRefreshBeta === 0) return 'fresh';
+    const now = Date.now();
+    const stale = policy.graceMs > 0 && now >= entry.freshUntil;
+    const early = !stale && policy.earlyRefreshBeta > 0 && now - entry.loadMs * policy.earlyRefreshBeta * Math.log(Math.random()) >= entry.freshUntil;
+    if (stale) this.counters.staleHits++;
+    if (stale || early) this.refreshInBackground(key, policy, stale, refresh);
+    return stale ? 'stale' : 'fresh';
   }
 
   /**
@@ -155,9 +189,9 @@ export class ReadThroughExecutor {
    * failure (unserializable, over `maxValueBytes`) or a store failure is logged and counted,
    * since the caller already has its value. Resolves whether it was stored.
    */
-  async store(key: string, value: unknown, policy: ReadThroughPolicy): Promise<boolean> {
+  async store(key: string, value: unknown, policy: ReadThroughPolicy, loadMs = 0): Promise<boolean> {
     try {
-      await this.write(key, value, policy);
+      await this.write(key, value, policy, loadMs);
       return true;
     } catch (error) {
       if (error instanceof RedisCacheError && error.code === 'E_REDIS_CACHE_SERIALIZATION') {
@@ -170,10 +204,14 @@ export class ReadThroughExecutor {
     }
   }
 
-  /** Encodes and stores `value` under `key` with the policy's TTL. Rejects on encode or store failure. */
-  async write(key: string, value: unknown, policy: ReadThroughPolicy): Promise<void> {
+  /**
+   * Encodes and stores `value` under `key`: fresh for the policy's TTL, kept in the store for
+   * TTL + grace. Rejects on encode or store failure.
+   */
+  async write(key: string, value: unknown, policy: ReadThroughPolicy, loadMs = 0): Promise<void> {
     const now = Date.now();
-    await this.cacheStore.set(key, policy.codec.encode(value, now, now + policy.ttlMs), policy.ttlMs);
+    const entry = policy.codec.encode(value, now, now + policy.ttlMs, loadMs);
+    await this.cacheStore.set(key, entry, policy.ttlMs + policy.graceMs);
   }
 
   /** Counts a result that was not stored by the caller's own decision (HTTP rules). */
@@ -181,12 +219,96 @@ export class ReadThroughExecutor {
     this.counters.skippedWrites++;
   }
 
-  private async loadAndStore<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T): Promise<T> {
+  private loadAndStore<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T): Promise<T> {
+    return policy.lock ? this.loadHoldingLock(key, policy, policy.lock, load) : this.loadNow(key, policy, load);
+  }
+
+  private async loadNow<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T): Promise<T> {
     this.counters.loads++;
+    const started = performance.now();
     const value = await load();
-    if (this.isStorable(value, policy)) await this.store(key, value, policy);
+    if (this.isStorable(value, policy)) await this.store(key, value, policy, performance.now() - started);
     else this.counters.skippedWrites++;
     return value;
+  }
+
+  /**
+   * Cross-process single-flight: the process that takes the lock runs the method; the others
+   * poll for a fresh value, retrying the lock (so a holder that died frees it at its expiry),
+   * and after `wait` run the method themselves. A store failure never blocks the method.
+   */
+  private async loadHoldingLock<T>(
+    key: string,
+    policy: ReadThroughPolicy,
+    lock: { ttlMs: number; waitMs: number },
+    load: () => Promise<T> | T,
+  ): Promise<T> {
+    const lockKey = `${this.options.prefix}:__lock__:${key}`;
+    const token = randomUUID();
+    const waitUntil = Date.now() + lock.waitMs;
+    let waited = false;
+    for (;;) {
+      if (await this.tryLock(lockKey, token, lock.ttlMs, policy)) {
+        try {
+          return await this.loadNow(key, policy, load);
+        } finally {
+          await this.releaseLock(lockKey, token, policy);
+        }
+      }
+      if (!waited) this.counters.lockWaits++;
+      waited = true;
+      if (Date.now() >= waitUntil) break;
+      await sleep(LOCK_POLL_MS + Math.random() * LOCK_POLL_MS);
+      const entry = await this.peek(key, policy);
+      if (entry && Date.now() < entry.freshUntil) return entry.value as T;
+    }
+    this.warnings.warn(`lock-wait:${policy.label}`, `${policy.label}: waited ${lock.waitMs} ms for the lock holder's value; running the method here`);
+    return this.loadNow(key, policy, load);
+  }
+
+  private async tryLock(lockKey: string, token: string, ttlMs: number, policy: ReadThroughPolicy): Promise<boolean> {
+    try {
+      return await this.cacheStore.acquireLock(lockKey, token, ttlMs);
+    } catch (error) {
+      // Without a working store there is nothing to coordinate through: run the method.
+      this.onStoreError('read', policy, error);
+      return true;
+    }
+  }
+
+  private async releaseLock(lockKey: string, token: string, policy: ReadThroughPolicy): Promise<void> {
+    try {
+      await this.cacheStore.releaseLock(lockKey, token);
+    } catch (error) {
+      // The lock expires on its own after its ttl.
+      this.onStoreError('write', policy, error);
+    }
+  }
+
+  /** Reads and decodes without counting a hit or miss (lock polling). */
+  private async peek(key: string, policy: ReadThroughPolicy): Promise<CacheEntry | undefined> {
+    try {
+      const raw = await this.cacheStore.get(key);
+      const decoded = raw === null ? undefined : policy.codec.decode(raw);
+      return decoded?.ok ? decoded.entry : undefined;
+    } catch (error) {
+      this.onStoreError('read', policy, error);
+      return undefined;
+    }
+  }
+
+  private refreshInBackground(key: string, policy: ReadThroughPolicy, stale: boolean, refresh: () => Promise<unknown>): void {
+    if (this.inflight.has(key)) return;
+    this.counters.refreshes++;
+    this.coalesce(key, this.ticket(), refresh).catch((error: unknown) => {
+      this.counters.refreshFailures++;
+      const kept = stale && policy.failSafe ? '; still serving the stale value (fail-safe)' : '';
+      this.warnings.warn(`refresh:${policy.label}`, `${policy.label}: background refresh failed${kept}: ${describeError(error)}`);
+      if (stale && !policy.failSafe) {
+        // Without fail-safe the next caller must run the method and see its error.
+        this.cacheStore.delete(key).catch((deleteError: unknown) => this.onStoreError('write', policy, deleteError));
+      }
+    });
   }
 
   /** Whether a method result may be stored: never `undefined`; `null` only with `cacheNull`; then condition/unless. */
@@ -216,6 +338,9 @@ export class ReadThroughExecutor {
     );
   }
 }
+
+/** Base pause between lock polls; each poll adds up to as much again as jitter. */
+const LOCK_POLL_MS = 20;
 
 /** A load in progress (or just completed) for one key. */
 interface Flight {

@@ -13,13 +13,14 @@ import type { CacheSerializer } from './cache.serializer.js';
  * | 5 … 5+N | serializer id, ASCII |
  * | +8 | created-at, ms since epoch (float64) |
  * | +8 | fresh-until, ms since epoch (float64) |
+ * | +4 | load time of the value in ms (uint32), for early refresh |
  * | rest | payload from the serializer |
  */
 const MAGIC_0 = 0xca;
 const MAGIC_1 = 0xc4;
 const FORMAT_VERSION = 1;
 const FIXED_HEADER_BYTES = 5;
-const TIMESTAMPS_BYTES = 16;
+const TIMESTAMPS_BYTES = 20;
 
 /** Metadata of a decoded entry. */
 export interface CacheEntry {
@@ -29,6 +30,8 @@ export interface CacheEntry {
   readonly createdAt: number;
   /** Until when the entry counts as fresh (ms since epoch). */
   readonly freshUntil: number;
+  /** How long producing the value took (ms), used by early refresh. */
+  readonly loadMs: number;
 }
 
 /** Why stored bytes were refused; logged and counted, never thrown at a caller. */
@@ -60,7 +63,7 @@ export class CacheEntryCodec {
    * Serializes `value` into an entry. Throws {@link RedisCacheSerializationError} when the
    * serializer fails or the entry would exceed `maxValueBytes`.
    */
-  encode(value: unknown, createdAt: number, freshUntil: number): Buffer {
+  encode(value: unknown, createdAt: number, freshUntil: number, loadMs = 0): Buffer {
     let payload: Buffer | string;
     try {
       payload = this.serializer.serialize(value);
@@ -84,6 +87,7 @@ export class CacheEntryCodec {
     let offset = FIXED_HEADER_BYTES + this.idBytes.length;
     offset = out.writeDoubleBE(createdAt, offset);
     offset = out.writeDoubleBE(freshUntil, offset);
+    offset = out.writeUInt32BE(Math.min(Math.max(0, Math.round(loadMs)), 0xffffffff), offset);
     if (typeof payload === 'string') out.write(payload, offset, 'utf8');
     else payload.copy(out, offset);
     return out;
@@ -103,6 +107,7 @@ export class CacheEntryCodec {
     const timestampsAt = FIXED_HEADER_BYTES + idLength;
     const createdAt = raw.readDoubleBE(timestampsAt);
     const freshUntil = raw.readDoubleBE(timestampsAt + 8);
+    const loadMs = raw.readUInt32BE(timestampsAt + 16);
     if (!Number.isFinite(createdAt) || !Number.isFinite(freshUntil)) return { ok: false, reason: 'corrupt' };
     let value: unknown;
     try {
@@ -112,6 +117,6 @@ export class CacheEntryCodec {
     }
     // undefined is never stored, so decoding to it means the payload was not ours.
     if (value === undefined) return { ok: false, reason: 'corrupt' };
-    return { ok: true, entry: { value, createdAt, freshUntil } };
+    return { ok: true, entry: { value, createdAt, freshUntil, loadMs } };
   }
 }

@@ -24,4 +24,10 @@ export abstract class CacheStore {
 
   /** Deletes every key that starts with `keyPrefix`; resolves how many were deleted. */
   abstract deleteByPrefix(keyPrefix: string): Promise<number>;
+
+  /** Takes the lock `key` for `ttlMs` if nobody holds it; resolves whether it was taken. */
+  abstract acquireLock(key: string, token: string, ttlMs: number): Promise<boolean>;
+
+  /** Releases the lock `key` only if `token` still holds it (never someone else's lock). */
+  abstract releaseLock(key: string, token: string): Promise<boolean>;
 }

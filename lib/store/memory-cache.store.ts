@@ -9,6 +9,8 @@ import { CacheStore } from './cache.store.js';
 export class MemoryCacheStore extends CacheStore {
   readonly kind = 'memory';
   private readonly entries: LRUCache<string, Buffer>;
+  /** Lock owners by key with their expiry; one process, so single-flight already does most of the work. */
+  private readonly locks = new Map<string, { token: string; expiresAt: number }>();
 
   constructor(bounds: { maxEntries: number; maxBytes: number }) {
     super();
@@ -52,6 +54,18 @@ export class MemoryCacheStore extends CacheStore {
       if (key.startsWith(keyPrefix) && this.entries.delete(key)) deleted++;
     }
     return deleted;
+  }
+
+  async acquireLock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    const held = this.locks.get(key);
+    if (held && held.expiresAt > Date.now()) return false;
+    this.locks.set(key, { token, expiresAt: Date.now() + ttlMs });
+    return true;
+  }
+
+  async releaseLock(key: string, token: string): Promise<boolean> {
+    if (this.locks.get(key)?.token !== token) return false;
+    return this.locks.delete(key);
   }
 
   /** Number of entries held (expired ones not yet read may be included). */

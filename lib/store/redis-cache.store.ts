@@ -33,4 +33,12 @@ export class RedisCacheStore extends CacheStore {
   deleteByPrefix(keyPrefix: string): Promise<number> {
     return this.redis.deleteByPrefix(keyPrefix);
   }
+
+  acquireLock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    return this.redis.setIfAbsent(key, token, ttlMs);
+  }
+
+  releaseLock(key: string, token: string): Promise<boolean> {
+    return this.redis.deleteIfEquals(key, token);
+  }
 }

@@ -77,7 +77,7 @@ export const SERIALIZER_CONFORMANCE_CASES: readonly SerializerConformanceCase[] 
       const entry = codec.encode({ v: 1 }, 1_000, 2_000);
       const decoded = codec.decode(entry);
       ok(decoded.ok, 'envelope decode failed');
-      deepStrictEqual(decoded.entry, { value: { v: 1 }, createdAt: 1_000, freshUntil: 2_000 });
+      deepStrictEqual(decoded.entry, { value: { v: 1 }, createdAt: 1_000, freshUntil: 2_000, loadMs: 0 });
       const other = new CacheEntryCodec({ id: `${s.id.slice(0, 30)}-x`, serialize: s.serialize.bind(s), deserialize: s.deserialize.bind(s) }, 1024);
       const refused = other.decode(entry);
       ok(!refused.ok && refused.reason === 'serializer', 'an entry of another serializer id was accepted');
