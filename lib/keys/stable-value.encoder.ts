@@ -34,9 +34,16 @@ function encodeObject(value: object, ancestors: Set<object>): string {
   if (ancestors.has(value)) throw new TypeError('a cyclic value cannot be part of a cache key');
   if (value instanceof Date) return `D(${Number.isNaN(value.getTime()) ? 'invalid' : value.toISOString()})`;
   if (ArrayBuffer.isView(value)) return `B(${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')})`;
+  if (value instanceof ArrayBuffer) return `AB(${Buffer.from(value).toString('base64')})`;
+  if (value instanceof RegExp) return `R(${String(value)})`;
   ancestors.add(value);
   try {
-    if (Array.isArray(value)) return `[${value.map((item) => encode(item, ancestors)).join(',')}]`;
+    if (Array.isArray(value)) {
+      // An index loop, not map(): map skips holes, which would make `new Array(1)` equal `[]`.
+      const items: string[] = [];
+      for (let i = 0; i < value.length; i++) items.push(i in value ? encode(value[i], ancestors) : 'hole');
+      return `[${items.join(',')}]`;
+    }
     if (value instanceof Map) {
       const entries = [...value].map(([k, v]) => `${encode(k, ancestors)}:${encode(v, ancestors)}`);
       return `Map{${entries.sort().join(',')}}`;

@@ -7,7 +7,7 @@ import type { CacheSerializer } from './cache.serializer.js';
  * | bytes | field |
  * |---|---|
  * | 0–1 | magic `0xCA 0xC4` (never the first bytes of UTF-8 text, so plain strings are foreign) |
- * | 2 | format version (1) |
+ * | 2 | format version (2) |
  * | 3 | flags (reserved, 0) |
  * | 4 | serializer id length N (1–32) |
  * | 5 … 5+N | serializer id, ASCII |
@@ -18,7 +18,8 @@ import type { CacheSerializer } from './cache.serializer.js';
  */
 const MAGIC_0 = 0xca;
 const MAGIC_1 = 0xc4;
-const FORMAT_VERSION = 1;
+// Version 1 had no load-time field; its entries are refused (a miss), never misread.
+const FORMAT_VERSION = 2;
 const FIXED_HEADER_BYTES = 5;
 const TIMESTAMPS_BYTES = 20;
 

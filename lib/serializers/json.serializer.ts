@@ -28,9 +28,10 @@ export class JsonSerializer extends CacheSerializer {
 
   deserialize(raw: Buffer): unknown {
     const text = raw.toString('utf8');
-    // The reviver costs ~3x on every parse; only pay it when a dangerous key may be present.
+    // The reviver costs ~3x on every parse; only pay it when a dangerous key may be present,
+    // spelled out or hidden behind \u escapes (which JSON.stringify itself almost never writes).
     const suspicious =
-      text.includes('"__proto__"') || text.includes('"constructor"') || text.includes('"prototype"');
+      text.includes('__proto__') || text.includes('constructor') || text.includes('prototype') || text.includes('\\u');
     return suspicious ? JSON.parse(text, dropDangerousKeys) : JSON.parse(text);
   }
 }

@@ -8,11 +8,12 @@ const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as c
 const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 
 /**
- * Converts a {@link Duration} to milliseconds, or returns `undefined` when it is not a
+ * Converts a {@link Duration} to whole milliseconds, or returns `undefined` when it is not a
  * finite, non-negative duration (callers turn that into a typed error naming their field).
  */
 export function toMilliseconds(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
+  // Whole milliseconds: Redis refuses `PX 1500.5`, which would silently disable caching.
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
   if (typeof value !== 'string') return undefined;
   const match = DURATION_PATTERN.exec(value.trim());
   if (!match) return undefined;
