@@ -159,6 +159,12 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     if (this.closing || !this.main) return;
     this.closing = true;
+    if (!this.main.isReady) {
+      // Nothing can drain from a connection that is not up: do not make app.close() wait.
+      await this.destroy();
+      this.deadline.dispose();
+      return;
+    }
     const closables = [this.main, this.pool as unknown as Closable | undefined].filter((c): c is Closable => c !== undefined);
     const drained = await Promise.race([
       Promise.all(closables.map((c) => c.close())).then(
@@ -287,10 +293,7 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
       for (const master of cluster.masters) await fn((await cluster.nodeClient(master)) as unknown as RedisClientType);
       return;
     }
-    if (this.options.connection.kind === 'sentinel') {
-      await (main as unknown as RedisSentinelType).use((client) => fn(client as unknown as RedisClientType));
-      return;
-    }
+    // The sentinel client itself scans its master (a leased sentinel client has no scanIterator).
     await fn(main as unknown as RedisClientType);
   }
 

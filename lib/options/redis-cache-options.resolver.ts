@@ -212,8 +212,12 @@ function resolveConnection(raw: RedisCacheModuleOptions): ResolvedConnection {
     return { kind: 'sentinel', sentinel: raw.sentinel };
   }
   const url = raw.url ?? raw.client?.url ?? DEFAULTS.url;
-  if (typeof url !== 'string' || !/^(rediss?|unix):\/\//.test(url)) {
-    fail('url', `${describe(typeof url === 'string' ? redact(url) : url)} is not a Redis URL`, 'use redis://host:6379 or rediss://host:6380 for TLS');
+  if (typeof url !== 'string' || !isRedisUrl(url)) {
+    fail(
+      'url',
+      `${describe(typeof url === 'string' ? redact(url) : url)} is not a valid Redis URL`,
+      'use redis://[[user]:password@]host[:port][/db] (db a number), or rediss:// for TLS',
+    );
   }
   const minimum = resolveInteger('pool.minimum', raw.pool?.minimum ?? DEFAULTS.pool.minimum, 1, 1_000);
   const maximum = resolveInteger('pool.maximum', raw.pool?.maximum ?? DEFAULTS.pool.maximum, 1, 1_000);
@@ -225,6 +229,18 @@ function resolveConnection(raw: RedisCacheModuleOptions): ResolvedConnection {
     max: LIMITS.maxOperationTimeoutMs,
   });
   return { kind: 'standalone', client: { ...raw.client, url }, pool: { minimum, maximum, acquireTimeoutMs } };
+}
+
+/** Parses like node-redis will, so a bad URL fails here with a typed error, never later with the URL inside. */
+function isRedisUrl(url: string): boolean {
+  if (!/^(rediss?|unix):\/\//.test(url)) return false;
+  if (url.startsWith('unix:')) return true;
+  try {
+    const parsed = new URL(url);
+    return parsed.hostname !== '' && /^\/?\d*$/.test(parsed.pathname);
+  } catch {
+    return false;
+  }
 }
 
 function resolveDuration(field: string, value: unknown, range: { min: number; max: number }): number {
