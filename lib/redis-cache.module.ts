@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { RedisPoolService } from './connection/redis-pool.service.js';
 import { ReadThroughExplorer } from './explorer/read-through.explorer.js';
+import { ReadThroughInterceptor } from './interceptors/read-through.interceptor.js';
 import { RoutePolicyRegistry } from './interceptors/route-policy.registry.js';
 import type { RedisCacheModuleOptions } from './interfaces/redis-cache-module-options.interface.js';
 import { resolveRedisCacheOptions } from './options/redis-cache-options.resolver.js';
@@ -54,11 +55,13 @@ import { RedisCacheStore } from './store/redis-cache.store.js';
     },
     ReadThroughExecutor,
     RoutePolicyRegistry,
+    ReadThroughInterceptor,
     ReadThroughExplorer,
     RedisCacheService,
   ],
   // The executor, registry and options are exported for ReadThroughInterceptor, which Nest
-  // instantiates in the module of each controller that uses it.
+  // instantiates in the module of each controller that uses it; the interceptor itself is
+  // exported for `app.useGlobalInterceptors(app.get(ReadThroughInterceptor))`.
   exports: [
     RESOLVED_REDIS_CACHE_OPTIONS,
     CacheSerializer,
@@ -66,6 +69,7 @@ import { RedisCacheStore } from './store/redis-cache.store.js';
     CacheStore,
     ReadThroughExecutor,
     RoutePolicyRegistry,
+    ReadThroughInterceptor,
     RedisCacheService,
   ],
 })

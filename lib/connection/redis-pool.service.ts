@@ -38,6 +38,11 @@ interface BufferCommands {
   ping(): Promise<unknown>;
 }
 
+/** GET with string replies (node-redis' default type mapping). */
+interface TextCommands {
+  get(key: string): Promise<string | null>;
+}
+
 interface Closable {
   close(): Promise<unknown>;
   destroy(): unknown;
@@ -81,6 +86,8 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
   private attempts = 0;
   private main: Closable | undefined;
   private commands: BufferCommands | undefined;
+  /** The same connection with default (string) replies, for text entries. */
+  private textCommands: TextCommands | undefined;
   private pool: RedisClientPoolType | undefined;
   private closing = false;
 
@@ -131,6 +138,7 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
     this.commands = (main as unknown as { withTypeMapping(m: object): BufferCommands }).withTypeMapping({
       [RESP_TYPES.BLOB_STRING]: Buffer,
     });
+    this.textCommands = main as unknown as TextCommands;
     for (const client of pool ? [main, pool as unknown as Closable] : [main]) {
       // Without an 'error' listener node-redis rethrows socket errors and crashes the process.
       client.on('error', (error) => this.errors.warn('client-error', `Redis connection error: ${describeError(error)}`));
@@ -183,6 +191,16 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
   /** GET as raw bytes, or `null` when the key does not exist. */
   get(key: string): Promise<Buffer | null> {
     return this.bounded((c) => c.get(key), 'GET');
+  }
+
+  /**
+   * GET decoded as UTF-8, or `null`. Cheaper than {@link get} for text: node-redis decodes the
+   * reply once, with no Buffer copy.
+   */
+  getText(key: string): Promise<string | null> {
+    const text = this.textCommands;
+    if (!text) return Promise.reject(this.notConnected());
+    return this.bounded(() => text.get(key), 'GET');
   }
 
   /** SET with a time to live in milliseconds (`PX`): no key is ever written without one. */

@@ -143,7 +143,8 @@ export class ReadThroughInterceptor implements NestInterceptor {
   /**
    * Whether the handler's result may be stored: an allowed status; a body that is neither
    * `undefined`, a stream, a `StreamableFile` nor raw bytes (`null` only with `cacheNull`); no
-   * `Set-Cookie`; no `Cache-Control: no-store | private` and no `Vary: *` on the response; and
+   * `Set-Cookie`; no `Cache-Control: no-store | no-cache | private` and no `Vary: *` on the
+   * response; and
    * the route's `condition` / `unless`.
    */
   protected isResponseCacheable(context: ExecutionContext, route: RoutePolicy, body: unknown): boolean {
@@ -151,7 +152,8 @@ export class ReadThroughInterceptor implements NestInterceptor {
     if (!route.statuses.has(response.statusCode)) return false;
     if (body instanceof StreamableFile || ArrayBuffer.isView(body) || isStream(body)) return false;
     if (response.getHeader('set-cookie') !== undefined) return false;
-    if (/\b(no-store|private)\b/i.test(headerText(response.getHeader('cache-control')))) return false;
+    // no-cache means "revalidate before reuse", which a read-through cache cannot do (RFC 9111 §5.2.2.4).
+    if (/\b(no-store|no-cache|private)\b/i.test(headerText(response.getHeader('cache-control')))) return false;
     if (headerText(response.getHeader('vary')).includes('*')) return false;
     return this.executor.isStorable(body, route.policy);
   }
@@ -246,7 +248,8 @@ export class ReadThroughInterceptor implements NestInterceptor {
 
   /** Turns the response into a bodiless 304 when the client already holds this ETag. */
   private notModified(context: ExecutionContext, entry: HttpCacheEntry): boolean {
-    if (!this.options.http.etag || !entry.e) return false;
+    // Only a successful response can be "not modified" (RFC 9110 §13.2.1): a cached 404 stays 404.
+    if (!this.options.http.etag || !entry.e || entry.s < 200 || entry.s > 299) return false;
     const request = context.switchToHttp().getRequest<HttpRequest>();
     if (!matchesIfNoneMatch(request.headers['if-none-match'], entry.e)) return false;
     this.adapterHost.httpAdapter.status(context.switchToHttp().getResponse(), 304);

@@ -12,6 +12,8 @@ export interface ParsedKeyTemplate {
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 const UNDEFINED_MARK = '%u';
 const NULL_MARK = '%0';
+/** Prefix of objects and arrays; escaped strings never contain a bare `%j`, so `['1']` and `'["1"]'` differ. */
+const STRUCTURED_MARK = '%j';
 
 /**
  * Splits `'user:{0.id}:{1}'` into literals `['user:', ':', '']` and paths `[['0','id'], ['1']]`.
@@ -47,8 +49,8 @@ export function parseKeyTemplate(template: string): ParsedKeyTemplate {
  * `'{0}:{1}'` gives `a%3Ab:c`, while `('a','b:c')` gives `a:b%3Ac`.
  *
  * Values are interpolated in their text form (a number `1` and a string `'1'` share a key, as
- * in a URL); objects are encoded with sorted keys; `undefined` and `null` get marks that no
- * escaped string can produce.
+ * in a URL); objects and arrays are encoded with sorted keys behind a `%j` mark, and
+ * `undefined` and `null` get marks of their own: no escaped string can produce any of them.
  */
 export function compileKeyTemplate(template: string): CompiledKeyTemplate {
   const { literals, paths } = parseKeyTemplate(template);
@@ -98,7 +100,7 @@ function interpolate(value: unknown, escape: (text: string) => string): string {
     default:
       if (value === null) return NULL_MARK;
       if (value instanceof Date) return escape(value.toISOString());
-      return escape(encodeStableValue(value));
+      return STRUCTURED_MARK + escape(encodeStableValue(value));
   }
 }
 

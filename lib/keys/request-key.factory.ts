@@ -62,16 +62,21 @@ export function createRequestKeyFactory(template: string | undefined): RequestKe
   };
 }
 
-/** `<METHOD>:<path>?<query sorted by name>`; `?a=1&b=2` and `?b=2&a=1` give one key. */
+/**
+ * `<METHOD>:<path>?<query sorted by name>`; `?a=1&b=2` and `?b=2&a=1` give one key. The path is
+ * the request target exactly as received (never re-parsed as a URL), so `//host/x` or an
+ * absolute-form `http://evil.example/x` can never share the entry of `/x`.
+ */
 export function defaultRequestKey(source: Pick<RequestKeySource, 'method' | 'url'>): string {
   const method = source.method === 'HEAD' ? 'GET' : source.method;
-  const url = new URL(source.url, 'http://localhost');
-  const pairs = [...url.searchParams];
-  if (pairs.length === 0) return `${method}:${url.pathname}`;
+  const queryAt = source.url.indexOf('?');
+  const path = queryAt === -1 ? source.url : source.url.slice(0, queryAt);
+  const pairs = queryAt === -1 ? [] : [...new URLSearchParams(source.url.slice(queryAt + 1))];
+  if (pairs.length === 0) return `${method}:${path}`;
   // Stable sort by name only: repeated names keep their order (?a=2&a=1 differs from ?a=1&a=2).
   pairs.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   const query = pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
-  return `${method}:${url.pathname}?${query}`;
+  return `${method}:${path}?${query}`;
 }
 
 function hashCredential(value: string): string {

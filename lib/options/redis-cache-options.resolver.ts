@@ -17,7 +17,7 @@ import type {
 } from './resolved-redis-cache-options.interface.js';
 
 const NAME_PATTERN = /^[\w.:{}/-]+$/;
-const SERIALIZER_ID_PATTERN = /^[\x21-\x7e]{1,32}$/;
+const SERIALIZER_ID_PATTERN = /^[\w.+-]{1,32}$/;
 
 /**
  * Validates module options once, at bootstrap, and fills in defaults. Throws
@@ -183,7 +183,7 @@ export function resolveSerializer(field: string, value: CacheSerializer | Serial
     fail(field, `expected a CacheSerializer or 'json' | 'v8' | 'msgpack', got ${describe(value)}`, 'pass an instance of a class that extends CacheSerializer');
   }
   if (typeof candidate.id !== 'string' || !SERIALIZER_ID_PATTERN.test(candidate.id)) {
-    fail(`${field}.id`, `${describe(candidate.id)} is not a valid serializer id`, 'use 1 to 32 printable ASCII characters');
+    fail(`${field}.id`, `${describe(candidate.id)} is not a valid serializer id`, 'use 1 to 32 of A-Z a-z 0-9 . _ + - (it is written into every entry header)');
   }
   return value;
 }

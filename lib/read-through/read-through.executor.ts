@@ -127,7 +127,7 @@ export class ReadThroughExecutor {
    * a store failure rejects (callers decide about failing open).
    */
   async read(key: string, codec: CacheEntryCodec): Promise<{ value: unknown } | undefined> {
-    const raw = await this.cacheStore.get(key);
+    const raw = await this.fetch(key, codec);
     if (raw === null) return undefined;
     const decoded = codec.decode(raw);
     if (decoded.ok) return { value: decoded.entry.value };
@@ -141,9 +141,9 @@ export class ReadThroughExecutor {
    * failure when failing open. Counts hits and misses.
    */
   async lookup(key: string, policy: ReadThroughPolicy): Promise<CacheEntry | undefined> {
-    let raw: Buffer | null;
+    let raw: Buffer | string | null;
     try {
-      raw = await this.cacheStore.get(key);
+      raw = await this.fetch(key, policy.codec);
     } catch (error) {
       this.onStoreError('read', policy, error);
       if (!this.options.failOpen) throw asConnectionError(error);
@@ -288,7 +288,7 @@ export class ReadThroughExecutor {
   /** Reads and decodes without counting a hit or miss (lock polling). */
   private async peek(key: string, policy: ReadThroughPolicy): Promise<CacheEntry | undefined> {
     try {
-      const raw = await this.cacheStore.get(key);
+      const raw = await this.fetch(key, policy.codec);
       const decoded = raw === null ? undefined : policy.codec.decode(raw);
       return decoded?.ok ? decoded.entry : undefined;
     } catch (error) {
@@ -309,6 +309,11 @@ export class ReadThroughExecutor {
         this.cacheStore.delete(key).catch((deleteError: unknown) => this.onStoreError('write', policy, deleteError));
       }
     });
+  }
+
+  /** Reads an entry in the form its codec decodes fastest: a string for text serializers. */
+  private fetch(key: string, codec: CacheEntryCodec): Promise<Buffer | string | null> {
+    return codec.textual ? this.cacheStore.getText(key) : this.cacheStore.get(key);
   }
 
   /** Whether a method result may be stored: never `undefined`; `null` only with `cacheNull`; then condition/unless. */

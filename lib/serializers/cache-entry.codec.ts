@@ -2,26 +2,29 @@ import { RedisCacheSerializationError } from '../errors/redis-cache-serializatio
 import type { CacheSerializer } from './cache.serializer.js';
 
 /**
- * Stored entry layout (all integers big-endian):
+ * Stored entry layout: an ASCII header line, then the serializer's payload.
  *
- * | bytes | field |
- * |---|---|
- * | 0–1 | magic `0xCA 0xC4` (never the first bytes of UTF-8 text, so plain strings are foreign) |
- * | 2 | format version (2) |
- * | 3 | flags (reserved, 0) |
- * | 4 | serializer id length N (1–32) |
- * | 5 … 5+N | serializer id, ASCII |
- * | +8 | created-at, ms since epoch (float64) |
- * | +8 | fresh-until, ms since epoch (float64) |
- * | +4 | load time of the value in ms (uint32), for early refresh |
- * | rest | payload from the serializer |
+ * ```
+ * \x1eRT<version>:<flags>:<serializer id>:<created-at>:<fresh-until>:<load-ms>\n<payload>
+ * ```
+ *
+ * - `\x1e` (record separator) + `RT`: the magic; JSON, text and msgpack values written by
+ *   others do not start with a control character followed by `RT`.
+ * - version `3`; flags `0` (reserved); serializer id `[A-Za-z0-9._+-]{1,32}`.
+ * - created-at and fresh-until: ms since epoch, decimal integers; load-ms: how long producing the
+ *   value took, for early refresh.
+ *
+ * The header is ASCII on purpose: the same stored bytes read identically as a Buffer (binary
+ * serializers) or as a UTF-8 string. Text serializers (`deserializeText`) are read as strings,
+ * which saves a Buffer copy and a second UTF-8 decode on every hit.
  */
-const MAGIC_0 = 0xca;
-const MAGIC_1 = 0xc4;
-// Version 1 had no load-time field; its entries are refused (a miss), never misread.
-const FORMAT_VERSION = 2;
-const FIXED_HEADER_BYTES = 5;
-const TIMESTAMPS_BYTES = 20;
+const MAGIC = '\x1eRT';
+// Version 1 and 2 were binary layouts of the unreleased 0.1 line; their entries are refused.
+const FORMAT_VERSION = '3';
+/** Longest possible header: magic, version, flags, 32-char id, three 16-digit numbers, separators. */
+const MAX_HEADER_CHARS = MAGIC.length + 1 + 2 + 33 + 3 * 17 + 1;
+const MAX_LOAD_MS = 0xffffffff;
+const HEADER_NUMBERS = /^(0|-?[1-9]\d{0,15}):(0|-?[1-9]\d{0,15}):(0|[1-9]\d{0,9})\n/;
 
 /** Metadata of a decoded entry. */
 export interface CacheEntry {
@@ -49,70 +52,64 @@ export type DecodeResult =
  * with the same serializer, decodes to a rejection (a miss), never to a wrong value.
  */
 export class CacheEntryCodec {
-  private readonly idBytes: Buffer;
-  private readonly headerBytes: number;
+  /** Whether entries are read as UTF-8 strings (the serializer has `deserializeText`). */
+  readonly textual: boolean;
+  private readonly head: string;
 
   constructor(
     readonly serializer: CacheSerializer,
     private readonly maxValueBytes: number,
   ) {
-    this.idBytes = Buffer.from(serializer.id, 'ascii');
-    this.headerBytes = FIXED_HEADER_BYTES + this.idBytes.length + TIMESTAMPS_BYTES;
+    this.textual = typeof serializer.deserializeText === 'function';
+    this.head = `${MAGIC}${FORMAT_VERSION}:0:${serializer.id}:`;
   }
 
   /**
-   * Serializes `value` into an entry. Throws {@link RedisCacheSerializationError} when the
-   * serializer fails or the entry would exceed `maxValueBytes`.
+   * Serializes `value` into an entry: a string when the payload is text, else a Buffer. Throws
+   * {@link RedisCacheSerializationError} when the serializer fails or the entry would exceed
+   * `maxValueBytes`.
    */
-  encode(value: unknown, createdAt: number, freshUntil: number, loadMs = 0): Buffer {
+  encode(value: unknown, createdAt: number, freshUntil: number, loadMs = 0): Buffer | string {
     let payload: Buffer | string;
     try {
       payload = this.serializer.serialize(value);
     } catch (cause) {
       throw new RedisCacheSerializationError(`serializer "${this.serializer.id}" could not encode the value`, { cause });
     }
-    const payloadBytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-    const total = this.headerBytes + payloadBytes;
+    const header = `${this.head}${wholeMs(createdAt)}:${wholeMs(freshUntil)}:${Math.min(Math.max(0, Math.round(loadMs) || 0), MAX_LOAD_MS)}\n`;
+    const total = header.length + (typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length);
     if (total > this.maxValueBytes) {
-      throw new RedisCacheSerializationError(
-        `entry of ${total} bytes exceeds maxValueBytes (${this.maxValueBytes}); not stored`,
-      );
+      throw new RedisCacheSerializationError(`entry of ${total} bytes exceeds maxValueBytes (${this.maxValueBytes}); not stored`);
     }
-    const out = Buffer.allocUnsafe(total);
-    out[0] = MAGIC_0;
-    out[1] = MAGIC_1;
-    out[2] = FORMAT_VERSION;
-    out[3] = 0;
-    out[4] = this.idBytes.length;
-    this.idBytes.copy(out, FIXED_HEADER_BYTES);
-    let offset = FIXED_HEADER_BYTES + this.idBytes.length;
-    offset = out.writeDoubleBE(createdAt, offset);
-    offset = out.writeDoubleBE(freshUntil, offset);
-    offset = out.writeUInt32BE(Math.min(Math.max(0, Math.round(loadMs)), 0xffffffff), offset);
-    if (typeof payload === 'string') out.write(payload, offset, 'utf8');
-    else payload.copy(out, offset);
-    return out;
+    return typeof payload === 'string' ? header + payload : Buffer.concat([Buffer.from(header, 'latin1'), payload], total);
   }
 
-  /** Validates and decodes stored bytes. Never throws. */
-  decode(raw: Buffer): DecodeResult {
+  /** Validates and decodes a stored entry, read as bytes or (for text serializers) as a string. Never throws. */
+  decode(raw: Buffer | string): DecodeResult {
+    // A string's length counts UTF-16 units: a lower bound of its UTF-8 bytes, and a third of
+    // the upper bound, so the exact count is only needed near the limit.
     if (raw.length > this.maxValueBytes) return { ok: false, reason: 'oversize' };
-    if (raw.length < this.headerBytes || raw[0] !== MAGIC_0 || raw[1] !== MAGIC_1) {
-      return { ok: false, reason: 'foreign' };
+    if (typeof raw === 'string' && raw.length * 3 > this.maxValueBytes && Buffer.byteLength(raw) > this.maxValueBytes) {
+      return { ok: false, reason: 'oversize' };
     }
-    if (raw[2] !== FORMAT_VERSION) return { ok: false, reason: 'version' };
-    const idLength = raw[4];
-    if (idLength !== this.idBytes.length || !this.idBytes.equals(raw.subarray(FIXED_HEADER_BYTES, FIXED_HEADER_BYTES + idLength))) {
-      return { ok: false, reason: 'serializer' };
+    const text = typeof raw === 'string';
+    // The header is ASCII, so character and byte offsets agree in both forms.
+    const head = text ? raw.slice(0, MAX_HEADER_CHARS) : raw.toString('latin1', 0, MAX_HEADER_CHARS);
+    if (!head.startsWith(this.head)) return { ok: false, reason: this.whyRefused(head) };
+    // Exactly what encode() writes: plain decimal integers, no signs, spaces, exponents or
+    // leading zeros, so there is one byte form per header.
+    const fields = HEADER_NUMBERS.exec(head.slice(this.head.length));
+    if (!fields) return { ok: false, reason: 'corrupt' };
+    const createdAt = Number(fields[1]);
+    const freshUntil = Number(fields[2]);
+    const loadMs = Number(fields[3]);
+    const end = this.head.length + fields[0].length - 1;
+    if (!Number.isSafeInteger(createdAt) || !Number.isSafeInteger(freshUntil) || loadMs > MAX_LOAD_MS) {
+      return { ok: false, reason: 'corrupt' };
     }
-    const timestampsAt = FIXED_HEADER_BYTES + idLength;
-    const createdAt = raw.readDoubleBE(timestampsAt);
-    const freshUntil = raw.readDoubleBE(timestampsAt + 8);
-    const loadMs = raw.readUInt32BE(timestampsAt + 16);
-    if (!Number.isFinite(createdAt) || !Number.isFinite(freshUntil)) return { ok: false, reason: 'corrupt' };
     let value: unknown;
     try {
-      value = this.serializer.deserialize(raw.subarray(this.headerBytes));
+      value = text ? this.serializer.deserializeText!(raw.slice(end + 1)) : this.serializer.deserialize(raw.subarray(end + 1));
     } catch (cause) {
       return { ok: false, reason: 'corrupt', cause };
     }
@@ -120,4 +117,16 @@ export class CacheEntryCodec {
     if (value === undefined) return { ok: false, reason: 'corrupt' };
     return { ok: true, entry: { value, createdAt, freshUntil, loadMs } };
   }
+
+  private whyRefused(header: string): CacheEntryRejection {
+    if (!header.startsWith(MAGIC)) return 'foreign';
+    if (header.charAt(MAGIC.length) !== FORMAT_VERSION) return 'version';
+    return header.startsWith(`${MAGIC}${FORMAT_VERSION}:0:`) ? 'serializer' : 'corrupt';
+  }
+}
+
+/** A timestamp as the header writes it: whole milliseconds, 0 for anything not finite. */
+function wholeMs(value: number): number {
+  const floored = Math.floor(value);
+  return Number.isSafeInteger(floored) ? floored : 0;
 }

@@ -14,7 +14,7 @@
  * }
  */
 export abstract class CacheSerializer {
-  /** Short ASCII id (1–32 chars) stored in the entry header, e.g. `'json'`. */
+  /** Short id stored in the entry header, e.g. `'json'`: 1–32 of `A-Z a-z 0-9 . _ + -`. */
   abstract readonly id: string;
 
   /** Encodes a value. Throwing means "do not cache this value"; the caller still gets it. */
@@ -22,4 +22,11 @@ export abstract class CacheSerializer {
 
   /** Decodes bytes produced by `serialize`. Throwing makes the read a miss. */
   abstract deserialize(raw: Buffer): unknown;
+
+  /**
+   * Optional: decodes the payload read as a UTF-8 string. Text formats (JSON) implement it, so
+   * entries are fetched from Redis as strings: one UTF-8 decode and no Buffer copy per hit.
+   * Implement it only when `serialize` returns strings.
+   */
+  deserializeText?(text: string): unknown;
 }

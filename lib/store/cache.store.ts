@@ -10,8 +10,11 @@ export abstract class CacheStore {
   /** The stored bytes, or `null` when the key is absent or expired. */
   abstract get(key: string): Promise<Buffer | null>;
 
-  /** Stores `value` under `key` for `ttlMs` milliseconds (always > 0). */
-  abstract set(key: string, value: Buffer, ttlMs: number): Promise<void>;
+  /** The stored bytes decoded as UTF-8 (for text serializers), or `null`. */
+  abstract getText(key: string): Promise<string | null>;
+
+  /** Stores `value` (a string is stored as its UTF-8 bytes) under `key` for `ttlMs` milliseconds (always > 0). */
+  abstract set(key: string, value: Buffer | string, ttlMs: number): Promise<void>;
 
   /** Deletes `key`; resolves `true` when it existed. */
   abstract delete(key: string): Promise<boolean>;

@@ -3,21 +3,22 @@ import { CacheStore } from './cache.store.js';
 
 /**
  * {@link CacheStore} in this process: an LRU bounded by entry count and bytes, with per-entry
- * TTL (`lru-cache`). It stores the same encoded bytes as Redis, so every hit decodes a fresh
- * copy and callers never share (and mutate) one object, exactly as with Redis.
+ * TTL (`lru-cache`). It stores the same encoded entries as Redis (strings are immutable, Buffers
+ * are never handed out for writing), so every hit decodes a fresh copy and callers never share
+ * (and mutate) one object, exactly as with Redis.
  */
 export class MemoryCacheStore extends CacheStore {
   readonly kind = 'memory';
-  private readonly entries: LRUCache<string, Buffer>;
+  private readonly entries: LRUCache<string, Buffer | string>;
   /** Lock owners by key with their expiry; one process, so single-flight already does most of the work. */
   private readonly locks = new Map<string, { token: string; expiresAt: number }>();
 
   constructor(bounds: { maxEntries: number; maxBytes: number }) {
     super();
-    this.entries = new LRUCache<string, Buffer>({
+    this.entries = new LRUCache<string, Buffer | string>({
       max: bounds.maxEntries,
       maxSize: bounds.maxBytes,
-      sizeCalculation: (value, key) => value.length + key.length,
+      sizeCalculation: (value, key) => (typeof value === 'string' ? Buffer.byteLength(value) : value.length) + key.length,
       // Expired entries are dropped when read; the size bounds keep the rest in check.
       ttlAutopurge: false,
       // Exact clock readings, so ttl() never reports more than was set (lru-cache reuses a
@@ -27,10 +28,18 @@ export class MemoryCacheStore extends CacheStore {
   }
 
   async get(key: string): Promise<Buffer | null> {
-    return this.entries.get(key) ?? null;
+    const value = this.entries.get(key);
+    if (value === undefined) return null;
+    return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
   }
 
-  async set(key: string, value: Buffer, ttlMs: number): Promise<void> {
+  async getText(key: string): Promise<string | null> {
+    const value = this.entries.get(key);
+    if (value === undefined) return null;
+    return typeof value === 'string' ? value : value.toString('utf8');
+  }
+
+  async set(key: string, value: Buffer | string, ttlMs: number): Promise<void> {
     this.entries.set(key, value, { ttl: ttlMs });
   }
 

@@ -13,7 +13,11 @@ export class RedisCacheStore extends CacheStore {
     return this.redis.get(key);
   }
 
-  set(key: string, value: Buffer, ttlMs: number): Promise<void> {
+  getText(key: string): Promise<string | null> {
+    return this.redis.getText(key);
+  }
+
+  set(key: string, value: Buffer | string, ttlMs: number): Promise<void> {
     return this.redis.set(key, value, ttlMs);
   }
 

@@ -55,8 +55,14 @@ describe('compileKeyTemplate', () => {
     it('interpolates objects with sorted keys, so key order does not matter', () => {
       const key = compileKeyTemplate('q:{0}');
       expect(key([{ b: 1, a: 2 }])).toBe(key([{ a: 2, b: 1 }]));
-      // Stable encoding is {"a":2,"b":1}; the ":" inside it is escaped like any ":".
-      expect(key([{ b: 1, a: 2 }])).toBe('q:{"a"%3A2,"b"%3A1}');
+      // Stable encoding is {"a":2,"b":1} behind the %j mark; the ":" inside it is escaped like any ":".
+      expect(key([{ b: 1, a: 2 }])).toBe('q:%j{"a"%3A2,"b"%3A1}');
+    });
+
+    it('never gives an array and the string of its encoding one key', () => {
+      const key = compileKeyTemplate('list:{0}');
+      expect(key([['1', '2']])).not.toBe(key(['["1","2"]']));
+      expect(key([{ a: 1 }])).not.toBe(key(['{"a":1}']));
     });
 
     it('sorts keys of nested objects too', () => {

@@ -80,6 +80,11 @@ describe('resolveRedisCacheOptions', () => {
       expect(resolveRedisCacheOptions({ serializer: own }).serializer).toBe(own);
     });
 
+    it.each([['a'], ['x'.repeat(32)], ['json-v2.1+gzip'], ['My_Serializer'], ['0.9']])('keeps a serializer with the id %p', (id) => {
+      const serializer = { id, serialize: () => '', deserialize: () => null };
+      expect(resolveRedisCacheOptions({ serializer }).serializer).toBe(serializer);
+    });
+
     it('chooses a cluster or a sentinel connection when given', () => {
       const cluster = { rootNodes: [{ url: 'redis://10.0.0.1:7000' }] };
       expect(resolveRedisCacheOptions({ cluster }).connection).toEqual({ kind: 'cluster', cluster });
@@ -160,6 +165,12 @@ describe('resolveRedisCacheOptions', () => {
       ['a serializer id of 40 characters', { serializer: { id: longId, serialize: () => '', deserialize: () => null } }, 'serializer.id'],
       ['a serializer id with a space', { serializer: { id: 'my json', serialize: () => '', deserialize: () => null } }, 'serializer.id'],
       ['an empty serializer id', { serializer: { id: '', serialize: () => '', deserialize: () => null } }, 'serializer.id'],
+      ['a serializer id of 33 characters', { serializer: { id: 'x'.repeat(33), serialize: () => '', deserialize: () => null } }, 'serializer.id'],
+      ['a serializer id with a colon (the header separator)', { serializer: { id: 'json:v2', serialize: () => '', deserialize: () => null } }, 'serializer.id'],
+      ['a serializer id with a newline (the header terminator)', { serializer: { id: 'json\nv2', serialize: () => '', deserialize: () => null } }, 'serializer.id'],
+      ['a serializer id with a non-ASCII letter', { serializer: { id: 'jsön', serialize: () => '', deserialize: () => null } }, 'serializer.id'],
+      ['a serializer id with a slash', { serializer: { id: 'json/v2', serialize: () => '', deserialize: () => null } }, 'serializer.id'],
+      ['a serializer id that is not a string', { serializer: { id: 7, serialize: () => '', deserialize: () => null } }, 'serializer.id'],
       ['failOpen "yes"', { failOpen: 'yes' }, 'failOpen'],
       ['cacheNull 1', { cacheNull: 1 }, 'cacheNull'],
       ['maxValueBytes below 64', { maxValueBytes: 10 }, 'maxValueBytes'],

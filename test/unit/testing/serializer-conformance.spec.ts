@@ -37,10 +37,35 @@ class SharingSerializer extends CacheSerializer {
   }
 }
 
-/** Has an id that cannot be stored in the envelope header. */
-class BadIdSerializer extends JsonSerializer {
-  override readonly id = 'json with spaces' as 'json';
+/** A JSON serializer under any id, valid or not. */
+class IdSerializer extends CacheSerializer {
+  private readonly json = new JsonSerializer();
+  constructor(readonly id: string) {
+    super();
+  }
+  serialize(value: unknown): string {
+    return this.json.serialize(value);
+  }
+  deserialize(raw: Buffer): unknown {
+    return this.json.deserialize(raw);
+  }
+  override deserializeText(text: string): unknown {
+    return this.json.deserializeText(text);
+  }
 }
+
+/** The example of the CacheSerializer docs: writes JSON text, decodes bytes only (no deserializeText). */
+class UpperJson extends CacheSerializer {
+  readonly id = 'upper-json';
+  serialize(value: unknown): string {
+    return JSON.stringify(value);
+  }
+  deserialize(raw: Buffer): unknown {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  }
+}
+
+const ID_CHECK = 'has an id of 1 to 32 of A-Z a-z 0-9 . _ + -';
 
 function aggregateOf(serializer: CacheSerializer): AggregateError {
   try {
@@ -86,9 +111,27 @@ describe('assertSerializerConformance', () => {
     expect(error.errors.map((e: Error) => e.message).join('\n')).toContain('returns a fresh object on every decode');
   });
 
-  it('catches an id that the envelope cannot store', () => {
-    const error = aggregateOf(new BadIdSerializer());
-    expect(error.errors.map((e: Error) => e.message).join('\n')).toContain('has an id of 1 to 32 printable ASCII characters');
+  it('passes for a text serializer without deserializeText (the CacheSerializer example)', () => {
+    expect(() => assertSerializerConformance(new UpperJson())).not.toThrow();
+  });
+
+  it.each([
+    ['spaces', 'json with spaces'],
+    ['a colon, the header field separator', 'json:v2'],
+    ['a newline, the header terminator', 'json\nv2'],
+    ['the record separator of the magic', '\x1eRT'],
+    ['a non-ASCII letter', 'jsön'],
+    ['a slash', 'json/v2'],
+    ['33 characters', 'x'.repeat(33)],
+    ['no characters', ''],
+  ])('catches an id with %s, which the entry header cannot store, and only that', (_, id) => {
+    const error = aggregateOf(new IdSerializer(id));
+    expect(error.errors.map((e: Error) => e.message)).toEqual([expect.stringContaining(ID_CHECK)]);
+    expect(error.errors[0].message).toContain(JSON.stringify(id));
+  });
+
+  it.each([['a'], ['x'.repeat(32)], ['json-v2.1+gzip'], ['My_Serializer'], ['0.9']])('accepts the id %p', (id) => {
+    expect(() => assertSerializerConformance(new IdSerializer(id))).not.toThrow();
   });
 });
 
