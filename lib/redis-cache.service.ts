@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { RedisCacheConnectionError } from './errors/redis-cache-connection.error.js';
+import { RedisCacheSerializationError } from './errors/redis-cache-serialization.error.js';
 import type { ReadThroughOptions } from './interfaces/read-through-options.interface.js';
 import type { SerializerName } from './interfaces/redis-cache-module-options.interface.js';
 import { CacheKeyBuilder } from './keys/cache-key.builder.js';
@@ -67,11 +68,12 @@ export class RedisCacheService {
   async set(key: string, value: unknown, options?: CacheSetOptions): Promise<boolean> {
     if (value === undefined) return false;
     const policy = this.policy(options, options?.ttl);
-    const encoded = policy.codec.encode(value, Date.now(), Date.now() + policy.ttlMs);
     try {
-      await this.store.set(this.fullKey(key, policy), encoded, policy.ttlMs);
+      await this.executor.write(this.fullKey(key, policy), value, policy);
       return true;
     } catch (error) {
+      // A value that cannot be encoded is the caller's problem to know about, not an outage.
+      if (error instanceof RedisCacheSerializationError) throw error;
       return this.failed('set', error, false);
     }
   }

@@ -51,7 +51,7 @@ export class ReadThroughExplorer implements OnModuleInit {
       if (!prototype) continue;
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         const handler = prototype[name];
-        if (typeof handler === 'function') this.routes.get(handler, `${instance.constructor.name}.${name}`);
+        if (typeof handler === 'function') this.routes.get(handler, instance.constructor);
       }
     }
   }

@@ -96,8 +96,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
   /** @internal Nest interceptor entry point. */
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const handler = context.getHandler();
-    const route = this.routes.get(handler, `${context.getClass().name}.${handler.name}`);
+    const route = this.routes.get(context.getHandler(), context.getClass());
     if (!route) return next.handle();
     if (!this.isRequestCacheable(context, route)) {
       this.setHeaders(context, route, { status: 'BYPASS' });

@@ -37,11 +37,14 @@ export class RoutePolicyRegistry {
     @Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
   ) {}
 
-  /** The policy of `handler`, or `undefined` when it has no `@ReadThrough`. */
-  get(handler: object, label: string): RoutePolicy | undefined {
+  /**
+   * The policy of `handler` (a method of `controller`), or `undefined` when it has no
+   * `@ReadThrough`. Compiled on first use and remembered.
+   */
+  get(handler: { readonly name: string }, controller: { readonly name: string }): RoutePolicy | undefined {
     let found = this.policies.get(handler);
     if (found === undefined) {
-      found = this.compile(handler, label);
+      found = this.compile(handler, `${controller.name}.${handler.name}`);
       this.policies.set(handler, found);
     }
     return found ?? undefined;
