@@ -210,6 +210,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
 
   private async produce(context: ExecutionContext, next: CallHandler, route: RoutePolicy, key: string): Promise<Production> {
     const restoreHeaders = this.hideUnkeyedHeaders(context, route);
+    const started = performance.now();
     let body: unknown;
     try {
       body = await lastValueFrom(next.handle(), { defaultValue: undefined });
@@ -230,7 +231,8 @@ export class ReadThroughInterceptor implements NestInterceptor {
       ...(typeof contentType === 'string' ? { t: contentType } : {}),
       ...(this.options.http.etag ? { e: weakEtag(body) } : {}),
     };
-    await this.executor.store(key, entry, route.policy);
+    // The handler's run time feeds early refresh (XFetch), as for service methods.
+    await this.executor.store(key, entry, route.policy, performance.now() - started);
     return { body, entry, createdAt, freshUntil };
   }
 
