@@ -180,12 +180,14 @@ export class ReadThroughInterceptor implements NestInterceptor {
     const request = context.switchToHttp().getRequest<HttpRequest>();
     const ticket = this.executor.ticket();
     const revalidate = this.options.http.respectRequestCacheControl && /\bno-cache\b/i.test(headerText(request.headers['cache-control']));
+    let writeBack = true;
     if (!revalidate) {
       const cached = await this.executor.lookup(key, route.policy);
-      const entry = cached ? asHttpEntry(cached.value) : undefined;
-      if (cached && entry) {
+      writeBack = cached !== 'unavailable';
+      const entry = typeof cached === 'object' ? asHttpEntry(cached.value) : undefined;
+      if (typeof cached === 'object' && entry) {
         // A stale hit is answered at once; one background run of the handler refreshes it.
-        const freshness = this.executor.freshness(key, route.policy, cached, () => this.produce(context, next, route, key));
+        const freshness = this.executor.freshness(key, route.policy, cached, () => this.produce(context, next, route, key, true));
         const status = freshness === 'stale' ? 'STALE' : 'HIT';
         return this.respond(context, route, { status, entry, createdAt: cached.createdAt, freshUntil: cached.freshUntil });
       }
@@ -193,7 +195,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
     let produced = false;
     const production = await this.executor.coalesce(key, ticket, () => {
       produced = true;
-      return this.produce(context, next, route, key);
+      return this.produce(context, next, route, key, writeBack);
     });
     if (produced) {
       this.setHeaders(context, route, { status: 'MISS', ...production });
@@ -208,7 +210,8 @@ export class ReadThroughInterceptor implements NestInterceptor {
     return lastValueFrom(next.handle(), { defaultValue: undefined });
   }
 
-  private async produce(context: ExecutionContext, next: CallHandler, route: RoutePolicy, key: string): Promise<Production> {
+  /** Runs the handler once for `key`; stores a cacheable result when `writeBack` (the store answered the lookup). */
+  private async produce(context: ExecutionContext, next: CallHandler, route: RoutePolicy, key: string, writeBack: boolean): Promise<Production> {
     const restoreHeaders = this.hideUnkeyedHeaders(context, route);
     const started = performance.now();
     let body: unknown;
@@ -232,7 +235,8 @@ export class ReadThroughInterceptor implements NestInterceptor {
       ...(this.options.http.etag ? { e: weakEtag(body) } : {}),
     };
     // The handler's run time feeds early refresh (XFetch), as for service methods.
-    await this.executor.store(key, entry, route.policy, performance.now() - started);
+    if (writeBack) await this.executor.store(key, entry, route.policy, performance.now() - started);
+    else this.executor.countSkippedWrite();
     return { body, entry, createdAt, freshUntil };
   }
 

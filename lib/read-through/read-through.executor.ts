@@ -92,10 +92,12 @@ export class ReadThroughExecutor {
    */
   async run<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T): Promise<T> {
     const ticket = this.ticket();
-    const entry = await this.lookup(key, policy);
-    if (!entry) return this.coalesce(key, ticket, () => this.loadAndStore(key, policy, load));
-    if (policy.graceMs > 0 || policy.earlyRefreshBeta > 0) this.freshness(key, policy, entry, () => this.loadAndStore(key, policy, load));
-    return entry.value as T;
+    const found = await this.lookup(key, policy);
+    if (found === 'miss' || found === 'unavailable') {
+      return this.coalesce(key, ticket, () => this.loadAndStore(key, policy, load, found === 'miss'));
+    }
+    if (policy.graceMs > 0 || policy.earlyRefreshBeta > 0) this.freshness(key, policy, found, () => this.loadAndStore(key, policy, load, true));
+    return found.value as T;
   }
 
   /**
@@ -137,17 +139,18 @@ export class ReadThroughExecutor {
 
   /**
    * The read half of {@link run}, for callers that drive the miss themselves (the HTTP
-   * interceptor): the decoded entry on a hit, `undefined` on a miss, a refused entry, or a store
-   * failure when failing open. Counts hits and misses.
+   * interceptor): the decoded entry on a hit; `'miss'` on a miss or a refused entry;
+   * `'unavailable'` when the store failed and the module fails open (then the result should not
+   * be written back either: the write would only wait out another timeout). Counts hits and misses.
    */
-  async lookup(key: string, policy: ReadThroughPolicy): Promise<CacheEntry | undefined> {
+  async lookup(key: string, policy: ReadThroughPolicy): Promise<CacheEntry | 'miss' | 'unavailable'> {
     let raw: Buffer | string | null;
     try {
       raw = await this.fetch(key, policy.codec);
     } catch (error) {
       this.onStoreError('read', policy, error);
       if (!this.options.failOpen) throw asConnectionError(error);
-      return undefined;
+      return 'unavailable';
     }
     if (raw !== null) {
       const decoded = policy.codec.decode(raw);
@@ -158,7 +161,7 @@ export class ReadThroughExecutor {
       this.onRejectedEntry(key, policy, decoded);
     }
     this.counters.misses++;
-    return undefined;
+    return 'miss';
   }
 
   /**
@@ -219,16 +222,19 @@ export class ReadThroughExecutor {
     this.counters.skippedWrites++;
   }
 
-  private loadAndStore<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T): Promise<T> {
-    return policy.lock ? this.loadHoldingLock(key, policy, policy.lock, load) : this.loadNow(key, policy, load);
+  /** Runs the method (under the lock when the policy has one) and, if `writeBack`, stores its result. */
+  private loadAndStore<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T, writeBack: boolean): Promise<T> {
+    // With the store down there is nothing to coordinate through: no lock, no write.
+    if (policy.lock && writeBack) return this.loadHoldingLock(key, policy, policy.lock, load);
+    return this.loadNow(key, policy, load, writeBack);
   }
 
-  private async loadNow<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T): Promise<T> {
+  private async loadNow<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T, writeBack: boolean): Promise<T> {
     this.counters.loads++;
     const started = performance.now();
     const value = await load();
-    if (this.isStorable(value, policy)) await this.store(key, value, policy, performance.now() - started);
-    else this.counters.skippedWrites++;
+    if (!writeBack || !this.isStorable(value, policy)) this.counters.skippedWrites++;
+    else await this.store(key, value, policy, performance.now() - started);
     return value;
   }
 
@@ -250,7 +256,7 @@ export class ReadThroughExecutor {
     for (;;) {
       if (await this.tryLock(lockKey, token, lock.ttlMs, policy)) {
         try {
-          return await this.loadNow(key, policy, load);
+          return await this.loadNow(key, policy, load, true);
         } finally {
           await this.releaseLock(lockKey, token, policy);
         }
@@ -263,7 +269,7 @@ export class ReadThroughExecutor {
       if (entry && Date.now() < entry.freshUntil) return entry.value as T;
     }
     this.warnings.warn(`lock-wait:${policy.label}`, `${policy.label}: waited ${lock.waitMs} ms for the lock holder's value; running the method here`);
-    return this.loadNow(key, policy, load);
+    return this.loadNow(key, policy, load, true);
   }
 
   private async tryLock(lockKey: string, token: string, ttlMs: number, policy: ReadThroughPolicy): Promise<boolean> {
