@@ -7,8 +7,9 @@ import 'reflect-metadata';
 import { Controller, Get, Injectable, Param, UseInterceptors } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
+import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { Counter, PLATFORMS, storedKeys, trackHttpApps } from './fixtures/http-app.js';
+import { Counter, PLATFORMS, trackHttpApps, type HttpApp } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);
@@ -105,6 +106,26 @@ class ShopController {
   }
 }
 
+/**
+ * Checks a controller with `cached` and `plain` routes under `base`: `GET <base>/cached` is a MISS,
+ * then a HIT with the first run's body (one run); `GET <base>/plain` runs on each of 3 requests
+ * and never carries X-Cache.
+ */
+async function expectCachedAndPlain({ http, counter }: Pick<HttpApp, 'http' | 'counter'>, base: string): Promise<void> {
+  expect((await http().get(`${base}/cached`).expect(200)).headers['x-cache']).toBe('MISS');
+  const hit = await http().get(`${base}/cached`).expect(200);
+  expect(hit.headers['x-cache']).toBe('HIT');
+  expect(hit.body).toEqual({ route: 'cached', n: 1 });
+  expect(counter.of('cached')).toBe(1);
+
+  for (let i = 1; i <= 3; i++) {
+    const res = await http().get(`${base}/plain`).expect(200);
+    expect(res.headers['x-cache']).toBeUndefined();
+    expect(res.body).toEqual({ route: 'plain', n: i });
+  }
+  expect(counter.of('plain')).toBe(3);
+}
+
 describe.each(PLATFORMS)('HTTP binding on %s', (platform, makeAdapter) => {
   it('per method: the bound route is cached, a decorated route without the interceptor is not', async () => {
     const { http, counter } = await createApp(platform, makeAdapter(), { controllers: [PerMethodController] });
@@ -127,18 +148,7 @@ describe.each(PLATFORMS)('HTTP binding on %s', (platform, makeAdapter) => {
   it('per controller: decorated routes are cached, undecorated routes pass through', async () => {
     const { http, counter } = await createApp(platform, makeAdapter(), { controllers: [PerControllerController] });
 
-    expect((await http().get('/per-controller/cached').expect(200)).headers['x-cache']).toBe('MISS');
-    const hit = await http().get('/per-controller/cached').expect(200);
-    expect(hit.headers['x-cache']).toBe('HIT');
-    expect(hit.body).toEqual({ route: 'cached', n: 1 });
-    expect(counter.of('cached')).toBe(1);
-
-    for (let i = 1; i <= 3; i++) {
-      const res = await http().get('/per-controller/plain').expect(200);
-      expect(res.headers['x-cache']).toBeUndefined();
-      expect(res.body).toEqual({ route: 'plain', n: i });
-    }
-    expect(counter.of('plain')).toBe(3);
+    await expectCachedAndPlain({ http, counter }, '/per-controller');
   });
 
   it('globally via APP_INTERCEPTOR: decorated routes are cached, others pass through', async () => {
@@ -147,18 +157,7 @@ describe.each(PLATFORMS)('HTTP binding on %s', (platform, makeAdapter) => {
       providers: [{ provide: APP_INTERCEPTOR, useClass: ReadThroughInterceptor }],
     });
 
-    expect((await http().get('/global/cached').expect(200)).headers['x-cache']).toBe('MISS');
-    const hit = await http().get('/global/cached').expect(200);
-    expect(hit.headers['x-cache']).toBe('HIT');
-    expect(hit.body).toEqual({ route: 'cached', n: 1 });
-    expect(counter.of('cached')).toBe(1);
-
-    for (let i = 1; i <= 3; i++) {
-      const res = await http().get('/global/plain').expect(200);
-      expect(res.headers['x-cache']).toBeUndefined();
-      expect(res.body).toEqual({ route: 'plain', n: i });
-    }
-    expect(counter.of('plain')).toBe(3);
+    await expectCachedAndPlain({ http, counter }, '/global');
   });
 
   it('globally via app.useGlobalInterceptors(app.get(ReadThroughInterceptor)) when the interceptor is provided', async () => {
@@ -172,18 +171,7 @@ describe.each(PLATFORMS)('HTTP binding on %s', (platform, makeAdapter) => {
       },
     });
 
-    expect((await http().get('/global/cached').expect(200)).headers['x-cache']).toBe('MISS');
-    const hit = await http().get('/global/cached').expect(200);
-    expect(hit.headers['x-cache']).toBe('HIT');
-    expect(hit.body).toEqual({ route: 'cached', n: 1 });
-    expect(counter.of('cached')).toBe(1);
-
-    for (let i = 1; i <= 3; i++) {
-      const res = await http().get('/global/plain').expect(200);
-      expect(res.headers['x-cache']).toBeUndefined();
-      expect(res.body).toEqual({ route: 'plain', n: i });
-    }
-    expect(counter.of('plain')).toBe(3);
+    await expectCachedAndPlain({ http, counter }, '/global');
   });
 
   it('a cached route may call a cached service method; both caches work', async () => {

@@ -6,6 +6,7 @@
 import 'reflect-metadata';
 import { Controller, Get, Param, UseInterceptors, type Type } from '@nestjs/common';
 import { InvalidRedisCacheOptionsError, ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
+import { rejectionOf } from '../helpers/polling.helper.js';
 import { startRedisServer, stopAllRedisServers, type RedisServerHandle } from '../helpers/redis-server.js';
 import { useTestRedis } from '../helpers/test-redis.js';
 import { Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
@@ -63,10 +64,7 @@ class CatsController {
 }
 
 async function bootstrapError(run: () => Promise<unknown>): Promise<InvalidRedisCacheOptionsError> {
-  const error = await run().then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
+  const error = await rejectionOf(run());
   expect(error).toBeInstanceOf(InvalidRedisCacheOptionsError);
   return error as InvalidRedisCacheOptionsError;
 }

@@ -8,8 +8,9 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Controller, Get, Query, Req, UseInterceptors, type Type } from '@nestjs/common';
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
+import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { Counter, PLATFORMS, occurrences, storedKeys, trackHttpApps, type Platform } from './fixtures/http-app.js';
+import { Counter, PLATFORMS, occurrences, trackHttpApps, type Platform } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);

@@ -5,8 +5,9 @@
 import 'reflect-metadata';
 import { Controller, Get, Injectable, Param, Query, Req, UseGuards, UseInterceptors, type ExecutionContext } from '@nestjs/common';
 import { ReadThrough, ReadThroughInterceptor, type RoutePolicy } from '../../lib/index.js';
+import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { BearerGuard, Counter, PLATFORMS, storedKeys, trackHttpApps, type FakeUser } from './fixtures/http-app.js';
+import { BearerGuard, Counter, PLATFORMS, trackHttpApps, type FakeUser } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);

@@ -7,8 +7,9 @@
 import 'reflect-metadata';
 import { Controller, Get, Req, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
+import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { BearerGuard, Counter, PLATFORMS, occurrences, storedKeys, trackHttpApps, type FakeUser } from './fixtures/http-app.js';
+import { BearerGuard, Counter, PLATFORMS, occurrences, trackHttpApps, type FakeUser } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);

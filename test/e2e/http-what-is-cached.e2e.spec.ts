@@ -18,8 +18,9 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
+import { cli, storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { Counter, PLATFORMS, cli, storedKeys, trackHttpApps } from './fixtures/http-app.js';
+import { Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);

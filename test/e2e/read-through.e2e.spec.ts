@@ -5,39 +5,27 @@
  * got, what is stored and for how long), never about speed.
  */
 import 'reflect-metadata';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { types } from 'node:util';
-import { Injectable, SetMetadata, type Provider } from '@nestjs/common';
+import { Injectable, SetMetadata, type ModuleMetadata, type Provider } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { CapturingLogger, Test, type TestingModule } from '@nestjs/testing';
+import type { CapturingLogger, TestingModule } from '@nestjs/testing';
 import {
   ReadThrough,
-  RedisCacheModule,
   RedisCacheService,
   V8Serializer,
   seconds,
   type RedisCacheModuleOptions,
 } from '../../lib/index.js';
 import { CacheStore } from '../../lib/store/cache.store.js';
+import { cacheTestingModule, initCapturing, trackTestingModules, type Captured } from '../helpers/nest-testing.helper.js';
+import { cli } from '../helpers/redis-cli.helper.js';
 import { flushPrefix, uniquePrefix, useTestRedis } from '../helpers/test-redis.js';
 
 type StoreKind = 'redis' | 'memory';
 
 const redis = useTestRedis();
-
-/** Runs one command with redis-cli against the suite's Redis (private server or REDIS_URL). */
-function cli(...args: string[]): Promise<string> {
-  const server = redis.server();
-  if (server) return server.command(...args);
-  return new Promise((resolve, reject) => {
-    execFile('redis-cli', ['-u', redis.url(), ...args], { timeout: 5_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`redis-cli ${args.join(' ')} failed: ${err.message}\n${stderr}`));
-      else resolve(stdout.trim());
-    });
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // Providers under test. Counters live on the instance, so two apps (two instances) count apart.
@@ -257,12 +245,12 @@ class BigValueService implements Counted {
 // ---------------------------------------------------------------------------------------------
 
 describe.each<StoreKind>(['redis', 'memory'])('@ReadThrough and RedisCacheService on the %s store', (store) => {
-  const openRefs: TestingModule[] = [];
+  // Closes every app of the test, even when it failed half-way, so jest has no open handles. Its
+  // afterEach is declared first in this block, so it runs before the flush below.
+  const modules = trackTestingModules();
   const usedPrefixes: string[] = [];
 
   afterEach(async () => {
-    // Close every app of the test, even when it failed half-way, so jest has no open handles.
-    while (openRefs.length > 0) await openRefs.pop()!.close();
     if (store === 'redis') {
       for (const prefix of usedPrefixes.splice(0)) await flushPrefix(redis.url(), prefix);
     }
@@ -274,40 +262,35 @@ describe.each<StoreKind>(['redis', 'memory'])('@ReadThrough and RedisCacheServic
     return prefix;
   }
 
-  async function compile(options: RedisCacheModuleOptions, providers: Provider[]): Promise<TestingModule> {
-    const ref = await Test.createTestingModule({
-      imports: [
-        RedisCacheModule.forRoot({
-          store,
-          ...(store === 'redis' ? { url: redis.url() } : {}),
-          // The default 300 ms deadline is about production latency, not about what these tests
-          // check; on a loaded CI box a timed-out GET would fail open and run the method again,
-          // turning a behaviour test into a speed test. Tests may still override it.
-          operationTimeout: '5s',
-          ...options,
-        }),
-      ],
+  /** A testing module on this store; `options` go over the store's defaults. */
+  function moduleOn(options: RedisCacheModuleOptions, providers: Provider[]): ModuleMetadata {
+    return cacheTestingModule(
+      {
+        store,
+        ...(store === 'redis' ? { url: redis.url() } : {}),
+        // The default 300 ms deadline is about production latency, not about what these tests
+        // check; on a loaded CI box a timed-out GET would fail open and run the method again,
+        // turning a behaviour test into a speed test. Tests may still override it.
+        operationTimeout: '5s',
+        ...options,
+      },
       providers,
-    }).compile();
-    openRefs.push(ref);
-    return ref;
+    );
   }
 
-  async function boot(options: RedisCacheModuleOptions, providers: Provider[]): Promise<TestingModule> {
-    const ref = await compile(options, providers);
-    await ref.init();
-    return ref;
+  function boot(options: RedisCacheModuleOptions, providers: Provider[]): Promise<TestingModule> {
+    return modules.boot(moduleOn(options, providers));
   }
 
   /** Remaining TTL in ms of a stored entry (redis: PTTL through redis-cli), or a negative number when absent. */
   async function remainingTtl(ref: TestingModule, prefix: string, key: string, namespace = 'default'): Promise<number> {
-    if (store === 'redis') return Number(await cli('PTTL', `${prefix}:${namespace}:${key}`));
+    if (store === 'redis') return Number(await cli(redis, 'PTTL', `${prefix}:${namespace}:${key}`));
     return (await ref.get(RedisCacheService).ttl(key, { namespace })) ?? -2;
   }
 
   /** Whether the exact full key `<prefix>:<namespace>:<key>` is stored (redis: EXISTS through redis-cli). */
   async function storedExactly(ref: TestingModule, fullKey: string): Promise<boolean> {
-    if (store === 'redis') return (await cli('EXISTS', fullKey)) === '1';
+    if (store === 'redis') return (await cli(redis, 'EXISTS', fullKey)) === '1';
     return ref.get(CacheStore).has(fullKey);
   }
 
@@ -666,8 +649,7 @@ describe.each<StoreKind>(['redis', 'memory'])('@ReadThrough and RedisCacheServic
       expect(refB.get(RedisCacheService).stats()).toMatchObject({ hits: 1, misses: 1 });
 
       // Closing app A leaves app B caching.
-      await refA.close();
-      openRefs.splice(openRefs.indexOf(refA), 1);
+      await modules.close(refA);
       expect(await b.route('shared')).toEqual({ coordinates: 'shared', n: 1 });
       expect(callsOf(b, 'route')).toBe(1);
     });
@@ -705,12 +687,8 @@ describe.each<StoreKind>(['redis', 'memory'])('@ReadThrough and RedisCacheServic
       expect(await remainingTtl(ref, prefix, 'bd:a')).toBeGreaterThan(0);
     }
 
-    async function bootWithLogger(options: RedisCacheModuleOptions): Promise<{ ref: TestingModule; logger: CapturingLogger }> {
-      const ref = await compile(options, [BadDataService]);
-      const logger = new CapturingLogger();
-      ref.useLogger(logger);
-      await ref.init();
-      return { ref, logger };
+    async function bootWithLogger(options: RedisCacheModuleOptions): Promise<Captured> {
+      return initCapturing(await modules.compile(moduleOn(options, [BadDataService])));
     }
 
     it("garbage bytes ('not ours') at the key", async () => {
@@ -719,7 +697,7 @@ describe.each<StoreKind>(['redis', 'memory'])('@ReadThrough and RedisCacheServic
       const fullKey = `${prefix}:default:bd:a`;
       if (store === 'redis') {
         // No TTL on purpose: after the overwrite the entry must have one.
-        expect(await cli('SET', fullKey, 'not ours')).toBe('OK');
+        expect(await cli(redis, 'SET', fullKey, 'not ours')).toBe('OK');
       } else {
         await ref.get(CacheStore).set(fullKey, Buffer.from('not ours'), 60_000);
       }
@@ -753,7 +731,7 @@ describe.each<StoreKind>(['redis', 'memory'])('@ReadThrough and RedisCacheServic
         // App 1 (v8) writes; app 2 (JSON) reads the same prefix.
         const writer = await boot({ prefix, serializer: 'v8' }, [BadDataService]);
         await writer.get(BadDataService).get('a');
-        expect(await cli('EXISTS', fullKey)).toBe('1');
+        expect(await cli(redis, 'EXISTS', fullKey)).toBe('1');
         ({ ref, logger } = await bootWithLogger({ prefix }));
       } else {
         ({ ref, logger } = await bootWithLogger({ prefix }));
@@ -768,7 +746,7 @@ describe.each<StoreKind>(['redis', 'memory'])('@ReadThrough and RedisCacheServic
       const prefix = newPrefix('garbageget');
       const { ref, logger } = await bootWithLogger({ prefix });
       const fullKey = `${prefix}:default:plain`;
-      if (store === 'redis') expect(await cli('SET', fullKey, '{"looks":"like json"}')).toBe('OK');
+      if (store === 'redis') expect(await cli(redis, 'SET', fullKey, '{"looks":"like json"}')).toBe('OK');
       else await ref.get(CacheStore).set(fullKey, Buffer.from('{"looks":"like json"}'), 60_000);
       const cache = ref.get(RedisCacheService);
       expect(await cache.get('plain')).toBeUndefined();
@@ -967,7 +945,7 @@ describe.each<StoreKind>(['redis', 'memory'])('@ReadThrough and RedisCacheServic
         `outside-${suffix}`,
       ];
       if (store === 'redis') {
-        for (const key of outside) expect(await cli('SET', key, 'keep me')).toBe('OK');
+        for (const key of outside) expect(await cli(redis, 'SET', key, 'keep me')).toBe('OK');
       }
       try {
         expect(await cache.clear()).toBe(3);
@@ -975,13 +953,13 @@ describe.each<StoreKind>(['redis', 'memory'])('@ReadThrough and RedisCacheServic
         expect(await cache.has('x', { namespace: 'a' })).toBe(false);
         expect(await cache.has('y', { namespace: 'b' })).toBe(false);
         if (store === 'redis') {
-          for (const key of outside) expect(await cli('GET', key)).toBe('keep me');
+          for (const key of outside) expect(await cli(redis, 'GET', key)).toBe('keep me');
         }
         // The cache keeps working after a clear.
         expect(await cache.set('x', 9)).toBe(true);
         expect(await cache.get('x')).toBe(9);
       } finally {
-        if (store === 'redis') await cli('DEL', ...outside);
+        if (store === 'redis') await cli(redis, 'DEL', ...outside);
       }
     });
   });

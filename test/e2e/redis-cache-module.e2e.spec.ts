@@ -8,9 +8,8 @@
  */
 import 'reflect-metadata';
 import { inspect } from 'node:util';
-import { Inject, Injectable, Module, type DynamicModule, type LoggerService } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
-import { createClient } from 'redis';
+import { Inject, Injectable, Module, type DynamicModule, type ModuleMetadata, type Provider } from '@nestjs/common';
+import { CapturingLogger, type TestingModule } from '@nestjs/testing';
 import {
   InvalidRedisCacheOptionsError,
   ReadThrough,
@@ -20,29 +19,12 @@ import {
   type RedisCacheModuleOptions,
 } from '../../lib/index.js';
 import { freePort } from '../helpers/free-port.js';
+import { ItemService } from '../helpers/item-service.fixture.js';
+import { trackTestingModules } from '../helpers/nest-testing.helper.js';
+import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { flushPrefix, uniquePrefix, useTestRedis } from '../helpers/test-redis.js';
 
 const redis = useTestRedis();
-
-/** Logs nothing, but keeps what it was given (bootstrap failures are logged as errors by Nest). */
-class SilentLogger implements LoggerService {
-  readonly lines: string[] = [];
-  log(message: unknown): void {
-    this.lines.push(String(message));
-  }
-  error(message: unknown, ...rest: unknown[]): void {
-    this.lines.push([message, ...rest].map(String).join(' '));
-  }
-  warn(message: unknown): void {
-    this.lines.push(String(message));
-  }
-  debug(message: unknown): void {
-    this.lines.push(String(message));
-  }
-  verbose(message: unknown): void {
-    this.lines.push(String(message));
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // A tiny ConfigModule look-alike, so forRootAsync is exercised through a real imported module.
@@ -100,17 +82,6 @@ class CacheOptionsFromConfig {
 // Cached providers
 // ---------------------------------------------------------------------------------------------
 
-@Injectable()
-class CatalogService {
-  calls = 0;
-
-  @ReadThrough('item:{0}', '1m')
-  async item(id: string): Promise<{ id: string; load: number }> {
-    this.calls++;
-    return { id, load: this.calls };
-  }
-}
-
 /** Lives in its own module that does NOT import RedisCacheModule. */
 @Injectable()
 class FeatureService {
@@ -144,72 +115,50 @@ class BadTemplateService {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-const open: TestingModule[] = [];
+type Imports = NonNullable<ModuleMetadata['imports']>;
 
-afterEach(async () => {
-  // A failed expectation must not leak connections into the next test.
-  while (open.length > 0) await open.pop()!.close();
-});
+// Logs nothing: bootstrap failures, which Nest logs as errors, are captured instead of printed.
+const modules = trackTestingModules({ logger: () => new CapturingLogger() });
 
-async function boot(imports: NonNullable<Parameters<typeof Test.createTestingModule>[0]['imports']>, providers: unknown[] = [CatalogService]): Promise<TestingModule> {
-  const ref = await Test.createTestingModule({ imports, providers: providers as never })
-    .setLogger(new SilentLogger())
-    .compile();
-  open.push(ref);
-  await ref.init();
-  return ref;
-}
-
-/** Keys in Redis under `<prefix>:`, read with a separate client (the library's view is not trusted). */
-async function keysUnder(prefix: string): Promise<string[]> {
-  const client = createClient({ url: redis.url(), socket: { reconnectStrategy: false } });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    const found: string[] = [];
-    for await (const keys of client.scanIterator({ MATCH: `${prefix}:*`, COUNT: 500 })) found.push(...keys);
-    return found.sort();
-  } finally {
-    await client.close();
-  }
+/** Boots a module with `imports` and `providers`; closed after the test. */
+function boot(imports: Imports, providers: Provider[] = [ItemService]): Promise<TestingModule> {
+  return modules.boot({ imports, providers });
 }
 
 /** Calls `item('a')` twice: the method runs once, both calls see the same value, and it lands in Redis under `prefix`. */
 async function expectCachedUnder(ref: TestingModule, prefix: string): Promise<void> {
-  const catalog = ref.get(CatalogService);
+  const catalog = ref.get(ItemService);
   await expect(catalog.item('a')).resolves.toEqual({ id: 'a', load: 1 });
   await expect(catalog.item('a')).resolves.toEqual({ id: 'a', load: 1 });
   expect(catalog.calls).toBe(1);
-  const keys = await keysUnder(prefix);
+  const keys = await storedKeys(redis, prefix);
   expect(keys).toHaveLength(1);
   expect(keys[0]).toContain('item:a');
 }
 
 /** Compiles (and, if compile succeeds, inits) a module; resolves the error it fails with and where. */
 async function bootstrapFailure(
-  imports: NonNullable<Parameters<typeof Test.createTestingModule>[0]['imports']>,
-  providers: unknown[] = [],
+  imports: Imports,
+  providers: Provider[] = [],
 ): Promise<{ error: unknown; phase: 'compile' | 'init' }> {
   let ref: TestingModule | undefined;
   let phase: 'compile' | 'init' = 'compile';
   try {
-    ref = await Test.createTestingModule({ imports, providers: providers as never })
-      .setLogger(new SilentLogger())
-      .compile();
+    ref = await modules.compile({ imports, providers });
     phase = 'init';
     await ref.init();
   } catch (error) {
     return { error, phase };
   } finally {
     // init() may fail after the pool connected: closing must still release everything.
-    await ref?.close();
+    if (ref) await modules.close(ref);
   }
   throw new Error('bootstrap succeeded, but it was expected to fail');
 }
 
 async function bootstrapError(
-  imports: NonNullable<Parameters<typeof Test.createTestingModule>[0]['imports']>,
-  providers: unknown[] = [],
+  imports: Imports,
+  providers: Provider[] = [],
 ): Promise<unknown> {
   return (await bootstrapFailure(imports, providers)).error;
 }
@@ -305,7 +254,7 @@ describe('RedisCacheModule registration', () => {
     const first = await feature.greet('ada');
     await expect(feature.greet('ada')).resolves.toBe(first);
     expect(first).toMatch(/^hello ada #/);
-    expect(await keysUnder(prefix)).toHaveLength(1);
+    expect(await storedKeys(redis, prefix)).toHaveLength(1);
     await flushPrefix(redis.url(), prefix);
   });
 
@@ -343,7 +292,7 @@ describe('invalid options fail bootstrap with InvalidRedisCacheOptionsError nami
   ];
 
   it.each(cases)('forRoot: %s (compile() rejects)', async (_label, options, field) => {
-    const { error, phase } = await bootstrapFailure([RedisCacheModule.forRoot(options())], [CatalogService]);
+    const { error, phase } = await bootstrapFailure([RedisCacheModule.forRoot(options())], [ItemService]);
     expectInvalidOption(error, field);
     expect(phase).toBe('compile');
   });
@@ -351,7 +300,7 @@ describe('invalid options fail bootstrap with InvalidRedisCacheOptionsError nami
   it.each(cases)('forRootAsync useFactory: %s (compile() rejects)', async (_label, options, field) => {
     const { error, phase } = await bootstrapFailure(
       [RedisCacheModule.forRootAsync({ useFactory: async () => options() })],
-      [CatalogService],
+      [ItemService],
     );
     expectInvalidOption(error, field);
     expect(phase).toBe('compile');
@@ -423,7 +372,7 @@ describe("store: 'memory'", () => {
     const ref = await boot([
       RedisCacheModule.forRoot({ store: 'memory', url: `redis://127.0.0.1:${closedPort}`, prefix }),
     ]);
-    const catalog = ref.get(CatalogService);
+    const catalog = ref.get(ItemService);
     await expect(catalog.item('a')).resolves.toEqual({ id: 'a', load: 1 });
     await expect(catalog.item('a')).resolves.toEqual({ id: 'a', load: 1 });
     await expect(catalog.item('b')).resolves.toEqual({ id: 'b', load: 2 });

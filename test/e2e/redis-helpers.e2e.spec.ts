@@ -5,6 +5,7 @@
  */
 import { connect } from 'node:net';
 import { createClient, createCluster, createSentinel } from 'redis';
+import { within } from '../helpers/polling.helper.js';
 import { startRedisCluster, startRedisSentinel } from '../helpers/redis-cluster.js';
 import { startRedisServer, stopAllRedisServers, type RedisServerHandle } from '../helpers/redis-server.js';
 import { flushPrefix, uniquePrefix, useTestRedis } from '../helpers/test-redis.js';
@@ -26,21 +27,6 @@ function tryConnect(port: number): Promise<string> {
       resolve(err.code ?? err.message);
     });
   });
-}
-
-/** Resolves with the promise's value, or 'timeout' after `ms`, without leaving a timer behind. */
-async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 afterAll(async () => {
@@ -77,9 +63,9 @@ describe('startRedisServer', () => {
       await client.set('paused-key', 'v1');
       await server.pause();
       const pending = client.get('paused-key');
-      await expect(settleWithin(pending, 300)).resolves.toBe('timeout');
+      await expect(within(pending, 300, 'timeout')).resolves.toBe('timeout');
       server.resume();
-      await expect(settleWithin(pending, 5_000)).resolves.toBe('v1');
+      await expect(within(pending, 5_000, 'timeout')).resolves.toBe('v1');
     } finally {
       server.resume();
       await client.close();

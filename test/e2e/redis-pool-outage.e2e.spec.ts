@@ -9,100 +9,22 @@
  */
 import 'reflect-metadata';
 import { createServer, type Server } from 'node:net';
-import { Injectable, type LoggerService } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
+import { CapturingLogger } from '@nestjs/testing';
 import type { RedisClientType } from 'redis';
-import {
-  ReadThrough,
-  RedisCacheConnectionError,
-  RedisCacheModule,
-  RedisCacheService,
-  RedisPoolService,
-  type RedisCacheModuleOptions,
-} from '../../lib/index.js';
+import { RedisCacheConnectionError, RedisCacheService, RedisPoolService } from '../../lib/index.js';
 import { freePort } from '../helpers/free-port.js';
+import { ItemService, trackItemModules } from '../helpers/item-service.fixture.js';
+import { loggedText } from '../helpers/nest-testing.helper.js';
+import { eventually, rejectionOf } from '../helpers/polling.helper.js';
 import { startRedisServer, stopAllRedisServers } from '../helpers/redis-server.js';
 import { uniquePrefix, useTestRedis } from '../helpers/test-redis.js';
 
 const redis = useTestRedis();
-
-@Injectable()
-class ItemService {
-  calls = 0;
-
-  @ReadThrough('item:{0}', '1m')
-  async item(id: string): Promise<{ id: string; load: number }> {
-    this.calls++;
-    return { id, load: this.calls };
-  }
-}
-
-/** Keeps every line the Nest logger is given, at every level. */
-class CapturingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  private keep(level: string, parts: unknown[]): void {
-    this.lines.push(`${level} ${parts.map((p) => (p instanceof Error ? `${p.name}: ${p.message}\n${p.stack}` : String(p))).join(' ')}`);
-  }
-  log(message: unknown, ...rest: unknown[]): void {
-    this.keep('log', [message, ...rest]);
-  }
-  error(message: unknown, ...rest: unknown[]): void {
-    this.keep('error', [message, ...rest]);
-  }
-  warn(message: unknown, ...rest: unknown[]): void {
-    this.keep('warn', [message, ...rest]);
-  }
-  debug(message: unknown, ...rest: unknown[]): void {
-    this.keep('debug', [message, ...rest]);
-  }
-  verbose(message: unknown, ...rest: unknown[]): void {
-    this.keep('verbose', [message, ...rest]);
-  }
-  fatal(message: unknown, ...rest: unknown[]): void {
-    this.keep('fatal', [message, ...rest]);
-  }
-}
-
-const open = new Set<TestingModule>();
-
-afterEach(async () => {
-  // A failed expectation must not leak connections into the next test.
-  for (const ref of open) await ref.close();
-  open.clear();
-});
+const { compile, boot, close } = trackItemModules();
 
 afterAll(async () => {
   await stopAllRedisServers();
 });
-
-async function compile(options: RedisCacheModuleOptions, logger: LoggerService = new CapturingLogger()): Promise<TestingModule> {
-  const ref = await Test.createTestingModule({ imports: [RedisCacheModule.forRoot(options)], providers: [ItemService] })
-    .setLogger(logger)
-    .compile();
-  open.add(ref);
-  return ref;
-}
-
-async function boot(options: RedisCacheModuleOptions, logger?: LoggerService): Promise<TestingModule> {
-  const ref = await compile(options, logger);
-  await ref.init();
-  return ref;
-}
-
-async function close(ref: TestingModule): Promise<void> {
-  open.delete(ref);
-  await ref.close();
-}
-
-/** Polls `check` every 50 ms until it is true or `ms` passed; resolves the last result. */
-async function eventually(ms: number, check: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('RedisPoolService when Redis is down at bootstrap', () => {
   it('boots while Redis is down, serves uncached, and starts caching once Redis is back', async () => {
@@ -139,10 +61,7 @@ describe('RedisPoolService when Redis is down at bootstrap', () => {
   it('requireConnectionOnBootstrap: true makes init reject with RedisCacheConnectionError', async () => {
     const closedPort = await freePort();
     const ref = await compile({ url: `redis://127.0.0.1:${closedPort}`, prefix: uniquePrefix('require'), requireConnectionOnBootstrap: true });
-    const error = await ref.init().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const error = await rejectionOf(ref.init());
     expect(error).toBeInstanceOf(RedisCacheConnectionError);
     expect((error as RedisCacheConnectionError).code).toBe('E_REDIS_CACHE_CONNECTION');
   });
@@ -157,10 +76,7 @@ describe('RedisPoolService when Redis is down at bootstrap', () => {
       const closedPort = await freePort();
       const ref = await boot({ url: `redis://127.0.0.1:${closedPort}`, prefix: uniquePrefix('failclosed'), failOpen: false });
       const items = ref.get(ItemService);
-      const error = await items.item('x').then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const error = await rejectionOf(items.item('x'));
       expect(error).toBeInstanceOf(RedisCacheConnectionError);
       expect(items.calls).toBe(0);
     });
@@ -177,7 +93,7 @@ describe('credentials never reach logs', () => {
     await expect(items.item('a')).resolves.toEqual({ id: 'a', load: 1 });
     await ref.get(RedisCacheService).get('k');
     await close(ref);
-    const text = logger.lines.join('\n');
+    const text = loggedText(logger);
     // The capture works: the outage itself was logged.
     expect(text).toMatch(/ECONNREFUSED|not reachable/);
     expect(text.split('s3cr3t-pw').length - 1).toBe(0);
@@ -192,7 +108,7 @@ describe('credentials never reach logs', () => {
     const items = ref.get(ItemService);
     await expect(items.item('a')).resolves.toEqual({ id: 'a', load: 1 });
     await close(ref);
-    const text = logger.lines.join('\n');
+    const text = loggedText(logger);
     expect(text).toMatch(/WRONGPASS|not reachable/);
     expect(text.split('s3cr3t-pw').length - 1).toBe(0);
   });

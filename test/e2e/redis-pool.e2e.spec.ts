@@ -7,89 +7,21 @@
  * Fault cases use private servers (startRedisServer), never a shared REDIS_URL.
  */
 import 'reflect-metadata';
-import { Injectable, type LoggerService } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
+import type { TestingModule } from '@nestjs/testing';
 import { createClient, type RedisClientType } from 'redis';
-import {
-  ReadThrough,
-  RedisCacheConnectionError,
-  RedisCacheModule,
-  RedisCacheService,
-  RedisPoolService,
-  type RedisCacheModuleOptions,
-} from '../../lib/index.js';
+import { RedisCacheConnectionError, RedisCacheService, RedisPoolService, type RedisCacheModuleOptions } from '../../lib/index.js';
+import { ItemService, trackItemModules } from '../helpers/item-service.fixture.js';
+import { eventually, rejectionOf, within } from '../helpers/polling.helper.js';
+import { connectionsNamed, storedKeys } from '../helpers/redis-cli.helper.js';
 import { startRedisServer, stopAllRedisServers, type RedisServerHandle } from '../helpers/redis-server.js';
 import { flushPrefix, uniquePrefix, useTestRedis } from '../helpers/test-redis.js';
 
 const redis = useTestRedis();
-
-@Injectable()
-class ItemService {
-  calls = 0;
-
-  @ReadThrough('item:{0}', '1m')
-  async item(id: string): Promise<{ id: string; load: number }> {
-    this.calls++;
-    return { id, load: this.calls };
-  }
-}
-
-/** Keeps every line the Nest logger is given, at every level. */
-class CapturingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  private keep(level: string, parts: unknown[]): void {
-    this.lines.push(`${level} ${parts.map((p) => (p instanceof Error ? `${p.name}: ${p.message}\n${p.stack}` : String(p))).join(' ')}`);
-  }
-  log(message: unknown, ...rest: unknown[]): void {
-    this.keep('log', [message, ...rest]);
-  }
-  error(message: unknown, ...rest: unknown[]): void {
-    this.keep('error', [message, ...rest]);
-  }
-  warn(message: unknown, ...rest: unknown[]): void {
-    this.keep('warn', [message, ...rest]);
-  }
-  debug(message: unknown, ...rest: unknown[]): void {
-    this.keep('debug', [message, ...rest]);
-  }
-  verbose(message: unknown, ...rest: unknown[]): void {
-    this.keep('verbose', [message, ...rest]);
-  }
-  fatal(message: unknown, ...rest: unknown[]): void {
-    this.keep('fatal', [message, ...rest]);
-  }
-}
-
-const open = new Set<TestingModule>();
-
-afterEach(async () => {
-  // A failed expectation must not leak connections into the next test.
-  for (const ref of open) await ref.close();
-  open.clear();
-});
+const { boot, close } = trackItemModules();
 
 afterAll(async () => {
   await stopAllRedisServers();
 });
-
-async function compile(options: RedisCacheModuleOptions, logger: LoggerService = new CapturingLogger()): Promise<TestingModule> {
-  const ref = await Test.createTestingModule({ imports: [RedisCacheModule.forRoot(options)], providers: [ItemService] })
-    .setLogger(logger)
-    .compile();
-  open.add(ref);
-  return ref;
-}
-
-async function boot(options: RedisCacheModuleOptions, logger?: LoggerService): Promise<TestingModule> {
-  const ref = await compile(options, logger);
-  await ref.init();
-  return ref;
-}
-
-async function close(ref: TestingModule): Promise<void> {
-  open.delete(ref);
-  await ref.close();
-}
 
 /** A short-lived admin client on `url`; the library's own connections are never used to check it. */
 async function withAdmin<T>(url: string, fn: (client: RedisClientType) => Promise<T>): Promise<T> {
@@ -100,32 +32,6 @@ async function withAdmin<T>(url: string, fn: (client: RedisClientType) => Promis
     return await fn(client);
   } finally {
     await client.close();
-  }
-}
-
-/** How many connections the server lists with `name=<name>`. */
-async function connectionsNamed(url: string, name: string): Promise<number> {
-  const list = String(await withAdmin(url, (c) => c.sendCommand(['CLIENT', 'LIST'])));
-  return list.split('\n').filter((line) => / name=(\S*)/.exec(line)?.[1] === name).length;
-}
-
-/** Polls `check` every 50 ms until it is true or `ms` passed; resolves the last result. */
-async function eventually(ms: number, check: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Resolves with the promise's outcome, or 'still pending' after `ms`; leaves no timer behind. */
-async function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T | 'still pending'> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<'still pending'>((resolve) => (timer = setTimeout(resolve, ms, 'still pending')))]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -174,10 +80,9 @@ describe('RedisPoolService on a running Redis', () => {
     await ref.get(ItemService).item('a');
     await ref.get(RedisCacheService).set('manual', { v: 1 });
     await ref.get(RedisCacheService).set('short', { v: 2 }, { ttl: '2s' });
+    const keys = await storedKeys(redis, prefix);
+    expect(keys).toHaveLength(3);
     await withAdmin(redis.url(), async (admin) => {
-      const keys: string[] = [];
-      for await (const batch of admin.scanIterator({ MATCH: `${prefix}:*` })) keys.push(...batch);
-      expect(keys).toHaveLength(3);
       for (const key of keys) {
         const pttl = await admin.pTTL(key);
         expect(pttl).toBeGreaterThan(0);
@@ -215,7 +120,7 @@ describe('RedisPoolService on a running Redis', () => {
     const prefix = uniquePrefix('poolsize');
     const ref = await boot({ url: redis.url(), prefix, pool: { minimum: 3, maximum: 5 } });
     const pool = ref.get(RedisPoolService);
-    expect(await connectionsNamed(redis.url(), pool.connectionName)).toBeGreaterThanOrEqual(3);
+    expect(await connectionsNamed(redis, pool.connectionName)).toBeGreaterThanOrEqual(3);
 
     // Under 8 concurrent blocking callbacks it grows to maximum, and never beyond maximum + the
     // multiplexed cache connection.
@@ -225,7 +130,7 @@ describe('RedisPoolService on a running Redis', () => {
     let during = 0;
     expect(
       await eventually(1_200, async () => {
-        during = await connectionsNamed(redis.url(), pool.connectionName);
+        during = await connectionsNamed(redis, pool.connectionName);
         return during >= 5;
       }),
     ).toBe(true);
@@ -240,7 +145,7 @@ describe('RedisPoolService on a running Redis', () => {
     const items = ref.get(ItemService);
     const name = pool.connectionName;
     await pool.set(`${prefix}:present`, 'v', 60_000);
-    expect(await connectionsNamed(redis.url(), name)).toBeGreaterThanOrEqual(2);
+    expect(await connectionsNamed(redis, name)).toBeGreaterThanOrEqual(2);
 
     // Issued just before close: a blocking command holding a pooled connection for 300 ms,
     // a cache GET on the multiplexed connection, and a read-through call.
@@ -254,10 +159,10 @@ describe('RedisPoolService on a running Redis', () => {
     await expect(cached).resolves.toEqual({ id: 'in-flight', load: 1 });
 
     // The server may notice the closed sockets slightly later.
-    expect(await eventually(2_000, async () => (await connectionsNamed(redis.url(), name)) === 0)).toBe(true);
+    expect(await eventually(2_000, async () => (await connectionsNamed(redis, name)) === 0)).toBe(true);
     expect(pool.isReady).toBe(false);
     // After shutdown the service refuses work instead of hanging.
-    await expect(settleWithin(pool.get(`${prefix}:present`).catch((e: unknown) => e), 2_000)).resolves.toBeInstanceOf(Error);
+    await expect(within(pool.get(`${prefix}:present`).catch((e: unknown) => e), 2_000, 'still pending')).resolves.toBeInstanceOf(Error);
     await flushPrefix(redis.url(), prefix);
   });
 });
@@ -274,10 +179,7 @@ describe('Redis failing after boot', () => {
   it('failOpen: false makes the decorated method reject with RedisCacheConnectionError', async () => {
     const { ref } = await bootThenKill({ failOpen: false });
     const items = ref.get(ItemService);
-    const error = await items.item('x').then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const error = await rejectionOf(items.item('x'));
     expect(error).toBeInstanceOf(RedisCacheConnectionError);
     // It failed on the read, before the method ran.
     expect(items.calls).toBe(0);
@@ -300,9 +202,9 @@ describe('Redis failing after boot', () => {
     try {
       await server.pause();
       // Uncached: the method runs and its value is returned although Redis never answers.
-      await expect(settleWithin(items.item('p'), 5_000)).resolves.toEqual({ id: 'p', load: 2 });
+      await expect(within(items.item('p'), 5_000, 'still pending')).resolves.toEqual({ id: 'p', load: 2 });
       // A key cached before the pause cannot be read either: the method runs again, correctly.
-      await expect(settleWithin(items.item('warm'), 5_000)).resolves.toEqual({ id: 'warm', load: 3 });
+      await expect(within(items.item('warm'), 5_000, 'still pending')).resolves.toEqual({ id: 'warm', load: 3 });
       expect(ref.get(RedisCacheService).stats().storeErrors).toBeGreaterThan(0);
     } finally {
       server.resume();

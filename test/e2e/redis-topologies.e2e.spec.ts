@@ -4,63 +4,22 @@
  * the test helpers on free ports and stopped afterwards.
  */
 import 'reflect-metadata';
-import { Injectable, type LoggerService } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
 import type { RedisClientType } from 'redis';
-import { ReadThrough, RedisCacheModule, RedisCacheService, RedisPoolService, type RedisCacheModuleOptions } from '../../lib/index.js';
+import { RedisCacheService, RedisPoolService } from '../../lib/index.js';
+import { ItemService, trackItemModules } from '../helpers/item-service.fixture.js';
+import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { startRedisCluster, startRedisSentinel, type RedisClusterHandle, type RedisSentinelHandle } from '../helpers/redis-cluster.js';
-import type { RedisServerHandle } from '../helpers/redis-server.js';
 import { uniquePrefix } from '../helpers/test-redis.js';
 
-@Injectable()
-class ItemService {
-  calls = 0;
-
-  @ReadThrough('item:{0}', '1m')
-  async item(id: string): Promise<{ id: string; load: number }> {
-    this.calls++;
-    return { id, load: this.calls };
-  }
-}
-
-/** Nest's bootstrap chatter is not interesting here; errors still fail the tests through their promises. */
-class QuietLogger implements LoggerService {
-  log(): void {}
-  error(): void {}
-  warn(): void {}
-}
-
-async function boot(options: RedisCacheModuleOptions): Promise<TestingModule> {
-  const ref = await Test.createTestingModule({ imports: [RedisCacheModule.forRoot(options)], providers: [ItemService] })
-    .setLogger(new QuietLogger())
-    .compile();
-  try {
-    await ref.init();
-  } catch (error) {
-    await ref.close();
-    throw error;
-  }
-  return ref;
-}
-
-/** Keys under `<prefix>:` on one node, read with redis-cli (never through the library). */
-async function keysOn(node: RedisServerHandle, prefix: string): Promise<string[]> {
-  const reply = await node.command('--scan', '--pattern', `${prefix}:*`);
-  return reply === '' ? [] : reply.split('\n').sort();
-}
+// Nest's bootstrap chatter is captured, not printed; errors still fail the tests through their promises.
+const { boot, close } = trackItemModules();
 
 describe('Redis Cluster', () => {
   let cluster: RedisClusterHandle;
-  let ref: TestingModule | undefined;
 
   beforeAll(async () => {
     cluster = await startRedisCluster({ masters: 3 });
   }, 40_000);
-
-  afterEach(async () => {
-    await ref?.close();
-    ref = undefined;
-  });
 
   afterAll(async () => {
     await cluster?.stop();
@@ -68,7 +27,7 @@ describe('Redis Cluster', () => {
 
   it('@ReadThrough misses then hits for keys in different slots, on different masters', async () => {
     const prefix = uniquePrefix('cluster');
-    ref = await boot({ cluster: { rootNodes: [{ url: cluster.rootNodes[0].url }] }, prefix });
+    const ref = await boot({ cluster: { rootNodes: [{ url: cluster.rootNodes[0].url }] }, prefix });
     expect(ref.get(RedisPoolService).isReady).toBe(true);
     const items = ref.get(ItemService);
     const ids = Array.from({ length: 24 }, (_, i) => `id-${i}`);
@@ -80,7 +39,7 @@ describe('Redis Cluster', () => {
     expect(ref.get(RedisCacheService).stats()).toMatchObject({ hits: ids.length, misses: ids.length, storeErrors: 0 });
 
     // The entries really are spread over the cluster: several masters hold some, all have a TTL.
-    const perNode = await Promise.all(cluster.nodes.map((node) => keysOn(node, prefix)));
+    const perNode = await Promise.all(cluster.nodes.map((node) => storedKeys(node, prefix)));
     expect(perNode.flat()).toHaveLength(ids.length);
     expect(perNode.filter((keys) => keys.length > 0).length).toBeGreaterThan(1);
     const slots = new Set(await Promise.all(perNode.flat().map((key) => cluster.nodes[0].command('CLUSTER', 'KEYSLOT', key))));
@@ -93,35 +52,35 @@ describe('Redis Cluster', () => {
   it('RedisCacheService.clear() removes the prefix keys on every master and nothing else', async () => {
     const prefix = uniquePrefix('cluster-clear');
     const other = uniquePrefix('cluster-keep');
-    ref = await boot({ cluster: { rootNodes: cluster.rootNodes }, prefix });
+    const ref = await boot({ cluster: { rootNodes: cluster.rootNodes }, prefix });
     const otherRef = await boot({ cluster: { rootNodes: cluster.rootNodes }, prefix: other });
     try {
       const items = ref.get(ItemService);
       const ids = Array.from({ length: 30 }, (_, i) => `c-${i}`);
       for (const id of ids) await items.item(id);
       for (const id of ids.slice(0, 10)) await otherRef.get(ItemService).item(id);
-      const before = await Promise.all(cluster.nodes.map((node) => keysOn(node, prefix)));
+      const before = await Promise.all(cluster.nodes.map((node) => storedKeys(node, prefix)));
       expect(before.filter((keys) => keys.length > 0).length).toBeGreaterThan(1);
 
       await expect(ref.get(RedisCacheService).clear()).resolves.toBe(ids.length);
 
-      const after = await Promise.all(cluster.nodes.map((node) => keysOn(node, prefix)));
+      const after = await Promise.all(cluster.nodes.map((node) => storedKeys(node, prefix)));
       expect(after.flat()).toEqual([]);
       // Another app's prefix on the same cluster is untouched.
-      const kept = await Promise.all(cluster.nodes.map((node) => keysOn(node, other)));
+      const kept = await Promise.all(cluster.nodes.map((node) => storedKeys(node, other)));
       expect(kept.flat()).toHaveLength(10);
       // And the cleared entries are misses again.
       const calls = items.calls;
       await items.item('c-0');
       expect(items.calls).toBe(calls + 1);
     } finally {
-      await otherRef.close();
+      await close(otherRef);
     }
   });
 
   it('execute(fn) hands out the cluster client', async () => {
     const prefix = uniquePrefix('cluster-exec');
-    ref = await boot({ cluster: { rootNodes: cluster.rootNodes }, prefix });
+    const ref = await boot({ cluster: { rootNodes: cluster.rootNodes }, prefix });
     const pool = ref.get(RedisPoolService);
     const key = `${prefix}:counter`;
     await expect(pool.execute((client) => (client as unknown as RedisClientType).incr(key))).resolves.toBe(1);
@@ -132,16 +91,10 @@ describe('Redis Cluster', () => {
 
 describe('Redis Sentinel', () => {
   let sentinel: RedisSentinelHandle;
-  let ref: TestingModule | undefined;
 
   beforeAll(async () => {
     sentinel = await startRedisSentinel();
   }, 20_000);
-
-  afterEach(async () => {
-    await ref?.close();
-    ref = undefined;
-  });
 
   afterAll(async () => {
     await sentinel?.stop();
@@ -149,7 +102,7 @@ describe('Redis Sentinel', () => {
 
   it('caches through the master found by the sentinel', async () => {
     const prefix = uniquePrefix('sentinel');
-    ref = await boot({ sentinel: { name: sentinel.masterName, sentinelRootNodes: sentinel.sentinels }, prefix });
+    const ref = await boot({ sentinel: { name: sentinel.masterName, sentinelRootNodes: sentinel.sentinels }, prefix });
     expect(ref.get(RedisPoolService).isReady).toBe(true);
     const items = ref.get(ItemService);
     await expect(items.item('a')).resolves.toEqual({ id: 'a', load: 1 });
@@ -158,7 +111,7 @@ describe('Redis Sentinel', () => {
     expect(items.calls).toBe(2);
 
     // The entries are on the monitored master, with a TTL.
-    const keys = await keysOn(sentinel.master, prefix);
+    const keys = await storedKeys(sentinel.master, prefix);
     expect(keys).toHaveLength(2);
     for (const key of keys) expect(Number(await sentinel.master.command('PTTL', key))).toBeGreaterThan(0);
 
@@ -169,14 +122,14 @@ describe('Redis Sentinel', () => {
 
   it('RedisCacheService.clear() removes the prefix keys on the master', async () => {
     const prefix = uniquePrefix('sentinel-clear');
-    ref = await boot({ sentinel: { name: sentinel.masterName, sentinelRootNodes: sentinel.sentinels }, prefix });
+    const ref = await boot({ sentinel: { name: sentinel.masterName, sentinelRootNodes: sentinel.sentinels }, prefix });
     const cache = ref.get(RedisCacheService);
     await cache.set('a', 1);
     await cache.set('b', 2);
-    expect(await keysOn(sentinel.master, prefix)).toHaveLength(2);
+    expect(await storedKeys(sentinel.master, prefix)).toHaveLength(2);
 
     await expect(cache.clear()).resolves.toBe(2);
-    expect(await keysOn(sentinel.master, prefix)).toEqual([]);
+    expect(await storedKeys(sentinel.master, prefix)).toEqual([]);
     await expect(cache.has('a')).resolves.toBe(false);
   });
 });

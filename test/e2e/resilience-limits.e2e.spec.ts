@@ -9,9 +9,12 @@ import { Injectable } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { ReadThrough, RedisCacheModule, RedisCacheService, RedisPoolService } from '../../lib/index.js';
+import { loggedMessages } from '../helpers/nest-testing.helper.js';
+import { eventually, within } from '../helpers/polling.helper.js';
+import { connectionsNamed } from '../helpers/redis-cli.helper.js';
 import { startRedisServer, stopAllRedisServers } from '../helpers/redis-server.js';
 import { uniquePrefix } from '../helpers/test-redis.js';
-import { eventually, messages, runBounded, trackModules, within } from './fixtures/resilience-support.js';
+import { runBounded, trackModules } from './fixtures/resilience-support.js';
 
 const modules = trackModules();
 
@@ -122,7 +125,7 @@ describe('maxValueBytes', () => {
     expect(await server.command('EXISTS', `${prefix}:default:sized:o`)).toBe('0');
     expect(await svc.sized('o')).toEqual(big);
     expect(svc.runs).toBe(2);
-    const warning = messages(logger, 'warn').find((m) => m.includes('maxValueBytes'));
+    const warning = loggedMessages(logger, 'warn').find((m) => m.includes('maxValueBytes'));
     expect(warning).toBeDefined();
     expect(warning).toContain('SizedService.sized');
     expect(ref.get(RedisCacheService).stats().storeErrors).toBe(0);
@@ -179,8 +182,7 @@ describe('app.close() with 100 calls in flight', () => {
       const svc = app.get(SlowService);
       const cache = app.get(RedisCacheService);
       expect(app.get(RedisPoolService).connectionName).toBe(connectionName);
-      const named = async (): Promise<number> =>
-        (await server.command('CLIENT', 'LIST')).split('\n').filter((line) => line.includes(` name=${connectionName} `)).length;
+      const named = (): Promise<number> => connectionsNamed(server, connectionName);
       expect(await named()).toBeGreaterThan(0);
 
       // 60 distinct keys and 40 calls over 4 shared keys; half already in the method, half just issued.

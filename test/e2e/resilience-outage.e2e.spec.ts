@@ -10,9 +10,11 @@ import 'reflect-metadata';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { ReadThrough, RedisCacheService, RedisPoolService } from '../../lib/index.js';
+import { loggedMessages } from '../helpers/nest-testing.helper.js';
+import { eventually } from '../helpers/polling.helper.js';
 import { startRedisServer, stopAllRedisServers, type RedisServerHandle } from '../helpers/redis-server.js';
 import { uniquePrefix } from '../helpers/test-redis.js';
-import { eventually, messages, runBounded, trackModules } from './fixtures/resilience-support.js';
+import { runBounded, trackModules } from './fixtures/resilience-support.js';
 
 /** The value the method derives from its key: a hit and a run must both give exactly this. */
 function expected(key: string): { key: string; value: string } {
@@ -241,7 +243,7 @@ describe('circuit breaker', () => {
     expect(attemptsDuringPause).toBeGreaterThanOrEqual(THRESHOLD);
     expect(attemptsDuringPause).toBeLessThanOrEqual(bound);
     expect(attemptsDuringPause).toBeLessThan(operationsNeeded / 10);
-    expect(messages(logger, 'warn').some((m) => m.includes('Circuit breaker open'))).toBe(true);
+    expect(loggedMessages(logger, 'warn').some((m) => m.includes('Circuit breaker open'))).toBe(true);
 
     // Resumed: after the cooldown a probe succeeds and the breaker closes, with a log line.
     const closed = await eventually(5_000, async () => {
@@ -249,7 +251,7 @@ describe('circuit breaker', () => {
       return pool.circuitState === 'closed';
     });
     expect(closed).toBe(true);
-    expect(messages(logger, 'log').some((m) => m.includes('Circuit breaker closed'))).toBe(true);
+    expect(loggedMessages(logger, 'log').some((m) => m.includes('Circuit breaker closed'))).toBe(true);
     expect(await cachingWorks(svc, 'after-close', 3_000)).toBe(true);
   }, 30_000);
 
@@ -275,6 +277,6 @@ describe('circuit breaker', () => {
     // failed read (it would only wait out a second timeout), so it is one attempt per call.
     expect(attemptsDuringPause).toBe(CALLS);
     expect(pool.circuitState).toBe('closed');
-    expect(messages(logger, 'warn').some((m) => m.includes('Circuit breaker'))).toBe(false);
+    expect(loggedMessages(logger, 'warn').some((m) => m.includes('Circuit breaker'))).toBe(false);
   }, 30_000);
 });

@@ -7,10 +7,12 @@ import 'reflect-metadata';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Controller, Get, Injectable, UseInterceptors } from '@nestjs/common';
 import { ReadThrough, ReadThroughInterceptor, RedisCacheService } from '../../lib/index.js';
+import { loggedMessages } from '../helpers/nest-testing.helper.js';
+import { eventually } from '../helpers/polling.helper.js';
 import { startRedisServer, stopAllRedisServers, type RedisServerHandle } from '../helpers/redis-server.js';
 import { uniquePrefix, type TestRedis } from '../helpers/test-redis.js';
 import { Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
-import { eventually, messages, trackModules } from './fixtures/resilience-support.js';
+import { trackModules } from './fixtures/resilience-support.js';
 
 let server: RedisServerHandle | undefined;
 /** The private server, in the shape the HTTP fixture takes. */
@@ -111,7 +113,7 @@ describe('staleWhileRevalidate (service method)', () => {
     expect(await svc.item('a')).toEqual({ id: 'a', version: 1 });
     expect(await eventually(3_000, () => cache.stats().refreshFailures > failuresBefore)).toBe(true);
     expect(svc.lenient.runs).toBe(2);
-    const warning = messages(logger, 'warn').find((m) => m.includes('background refresh failed'));
+    const warning = loggedMessages(logger, 'warn').find((m) => m.includes('background refresh failed'));
     expect(warning).toBeDefined();
     expect(warning).toContain('SwrService.item');
     expect(warning).toContain('upstream down (run 2)');
