@@ -1,5 +1,6 @@
-import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
-import type { Book } from './book.interface.js';
+import { Controller, Get, NotFoundException, Param, UseInterceptors } from '@nestjs/common';
+import { ReadThrough, ReadThroughInterceptor } from '../../../lib/index.js';
+import type { Book, BookSummary } from './book.interface.js';
 import { BooksService } from './books.service.js';
 
 @Controller('books')
@@ -19,5 +20,21 @@ export class BooksController {
     const tookMs = Math.round((performance.now() - started) * 100) / 100;
     if (book === null) throw new NotFoundException(`No book with ISBN ${isbn}`);
     return { book, tookMs };
+  }
+
+  /**
+   * The whole HTTP response is cached for a minute under `sample:default:summary:<isbn>`.
+   * The first request runs this handler (about 300 ms) and answers `X-Cache: MISS`; later ones
+   * are answered from the cache without running it: `X-Cache: HIT`, `Age` (seconds since the
+   * entry was stored), the same body and the same weak `ETag` (send it back in `If-None-Match`
+   * to get a 304). An unknown ISBN is a 404, which is never stored.
+   */
+  @Get(':isbn/summary')
+  @UseInterceptors(ReadThroughInterceptor)
+  @ReadThrough('summary:{params.isbn}', '1m')
+  async summary(@Param('isbn') isbn: string): Promise<BookSummary> {
+    const summary = await this.books.summarize(isbn);
+    if (summary === null) throw new NotFoundException(`No book with ISBN ${isbn}`);
+    return summary;
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ReadThrough } from '../../../lib/index.js';
-import type { Book } from './book.interface.js';
+import type { Book, BookSummary } from './book.interface.js';
 
 /** Stands in for a slow upstream API (a catalogue service, a database on another continent). */
 const UPSTREAM_LATENCY_MS = 300;
@@ -24,6 +24,24 @@ export class BooksService {
   async findByIsbn(isbn: string): Promise<Book | null> {
     await new Promise((resolve) => setTimeout(resolve, UPSTREAM_LATENCY_MS));
     return CATALOGUE.find((book) => book.isbn === isbn) ?? null;
+  }
+
+  /**
+   * Uncached on purpose: `GET /books/:isbn/summary` caches the whole HTTP response instead
+   * (ReadThroughInterceptor). Stands in for an expensive digest (a report, a recommendation
+   * model): it takes about 300 ms every time it runs. Unknown ISBNs resolve `null`.
+   */
+  async summarize(isbn: string): Promise<BookSummary | null> {
+    await new Promise((resolve) => setTimeout(resolve, UPSTREAM_LATENCY_MS));
+    const book = CATALOGUE.find((candidate) => candidate.isbn === isbn);
+    if (book === undefined) return null;
+    const authors = book.authors.length > 2 ? `${book.authors[0]} et al.` : book.authors.join(' and ');
+    return {
+      isbn: book.isbn,
+      title: book.title,
+      summary: `${book.title} by ${authors}, published ${book.year}.`,
+      generatedAt: new Date().toISOString(),
+    };
   }
 
   /** The whole catalogue, uncached: it is local data. */
