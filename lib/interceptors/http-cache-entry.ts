@@ -1,9 +1,15 @@
 import { createHash } from 'node:crypto';
 
-/** What a cached route stores: the body the handler returned and how it was sent. */
+/**
+ * What a cached route stores: the body and how it was sent. An object or array body is kept as
+ * the JSON text the platform sends for it (`j`), so a hit sends that text as it is, with no parse
+ * and no re-serialization; any other body (string, number, boolean, null) as the value (`b`).
+ */
 export interface HttpCacheEntry {
-  /** Body as the handler returned it (before the platform serialized it). */
-  readonly b: unknown;
+  /** A non-JSON body as the handler returned it. */
+  readonly b?: unknown;
+  /** The JSON text of an object or array body, exactly as `JSON.stringify` (Express, Fastify) writes it. */
+  readonly j?: string;
   /** Status code. */
   readonly s: number;
   /** Content-Type the handler set itself, if any (platform defaults are re-derived from the body). */
@@ -12,10 +18,17 @@ export interface HttpCacheEntry {
   readonly e?: string;
 }
 
-/** Weak ETag of a response body, from the text the platform would send for it. */
-export function weakEtag(body: unknown): string {
-  const text = typeof body === 'string' ? body : typeof body === 'object' ? JSON.stringify(body) : String(body);
-  return `W/"${createHash('sha1').update(text ?? '').digest('base64url')}"`;
+/** The content type Express and Fastify send with an object or array body. */
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** Whether the platform sends `body` as JSON (objects and arrays; not bytes, streams or files). */
+export function isJsonBody(body: unknown): body is object {
+  return typeof body === 'object' && body !== null;
+}
+
+/** Weak ETag of the text a response sends. */
+export function weakEtag(text: string): string {
+  return `W/"${createHash('sha1').update(text).digest('base64url')}"`;
 }
 
 /** Whether an `If-None-Match` request header matches `etag` (weak comparison, RFC 9110 §13.1.2). */

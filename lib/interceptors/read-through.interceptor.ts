@@ -16,7 +16,7 @@ import { ReadThroughExecutor } from '../read-through/read-through.executor.js';
 import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
-import { matchesIfNoneMatch, weakEtag, type HttpCacheEntry } from './http-cache-entry.js';
+import { isJsonBody, JSON_CONTENT_TYPE, matchesIfNoneMatch, weakEtag, type HttpCacheEntry } from './http-cache-entry.js';
 import { RoutePolicyRegistry, type RoutePolicy } from './route-policy.registry.js';
 
 /** How a response was produced, as told by the cache status header. */
@@ -228,11 +228,13 @@ export class ReadThroughInterceptor implements NestInterceptor {
     }
     const res = context.switchToHttp().getResponse<HttpResponse>();
     const contentType = res.getHeader('content-type');
+    // isResponseCacheable refused streams, files and bytes: an object here is sent as JSON.
+    const json = isJsonBody(body) ? JSON.stringify(body) : undefined;
     const entry: HttpCacheEntry = {
-      b: body,
+      ...(json === undefined ? { b: body } : { j: json }),
       s: res.statusCode,
       ...(typeof contentType === 'string' ? { t: contentType } : {}),
-      ...(this.options.http.etag ? { e: weakEtag(body) } : {}),
+      ...(this.options.http.etag ? { e: weakEtag(json ?? String(body)) } : {}),
     };
     // The handler's run time feeds early refresh (XFetch), as for service methods.
     if (writeBack) await this.executor.store(key, entry, route.policy, performance.now() - started);
@@ -244,11 +246,14 @@ export class ReadThroughInterceptor implements NestInterceptor {
     const res = context.switchToHttp().getResponse<HttpResponse>();
     const adapter = this.adapterHost.httpAdapter;
     adapter.status(res, response.entry.s);
-    if (response.entry.t !== undefined && res.getHeader('content-type') === undefined) {
-      this.setHeader(res, 'Content-Type', response.entry.t);
-    }
+    const { entry } = response;
+    const contentType = entry.t ?? (entry.j === undefined ? undefined : JSON_CONTENT_TYPE);
+    if (contentType !== undefined && res.getHeader('content-type') === undefined) this.setHeader(res, 'Content-Type', contentType);
     this.setHeaders(context, route, response);
-    return this.notModified(context, response.entry) ? undefined : response.entry.b;
+    if (this.notModified(context, entry)) return undefined;
+    // With its Content-Type set, a string is sent as it is by Express and Fastify: the stored
+    // JSON text goes out without being parsed and serialized again.
+    return entry.j ?? entry.b;
   }
 
   /** Turns the response into a bodiless 304 when the client already holds this ETag. */
@@ -303,8 +308,9 @@ export class ReadThroughInterceptor implements NestInterceptor {
 function asHttpEntry(value: unknown): HttpCacheEntry | undefined {
   // Bytes under an HTTP key that are not an HTTP entry (e.g. written by a service method with
   // a colliding key) are a miss, never a wrong body.
-  if (typeof value !== 'object' || value === null || !('b' in value) || typeof (value as HttpCacheEntry).s !== 'number') return undefined;
-  return value as HttpCacheEntry;
+  if (typeof value !== 'object' || value === null || typeof (value as HttpCacheEntry).s !== 'number') return undefined;
+  const entry = value as HttpCacheEntry;
+  return 'b' in entry || typeof entry.j === 'string' ? entry : undefined;
 }
 
 function headerText(value: unknown): string {
