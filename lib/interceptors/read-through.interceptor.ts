@@ -187,7 +187,11 @@ export class ReadThroughInterceptor implements NestInterceptor {
       const entry = typeof cached === 'object' ? asHttpEntry(cached.value) : undefined;
       if (typeof cached === 'object' && entry) {
         // A stale hit is answered at once; one background run of the handler refreshes it.
-        const freshness = this.executor.freshness(key, route.policy, cached, () => this.produce(context, next, route, key, true));
+        const { graceMs, earlyRefreshBeta } = route.policy;
+        const freshness =
+          graceMs > 0 || earlyRefreshBeta > 0
+            ? this.executor.freshness(key, route.policy, cached, () => this.produce(context, next, route, key, true))
+            : 'fresh';
         const status = freshness === 'stale' ? 'STALE' : 'HIT';
         return this.respond(context, route, { status, entry, createdAt: cached.createdAt, freshUntil: cached.freshUntil });
       }
@@ -290,12 +294,23 @@ export class ReadThroughInterceptor implements NestInterceptor {
 
   private keySource(context: ExecutionContext): RequestKeySource {
     const request = context.switchToHttp().getRequest<HttpRequest>();
+    const adapter = this.adapterHost.httpAdapter;
+    // Getters: a key reads only what it names. Express 5 parses the query string on first
+    // access of req.query, which a '{params.id}' key never needs.
     return {
       method: request.method,
-      url: String(this.adapterHost.httpAdapter.getRequestUrl(request)),
-      params: request.params,
-      query: request.query,
-      user: request.user,
+      get url() {
+        return String(adapter.getRequestUrl(request));
+      },
+      get params() {
+        return request.params;
+      },
+      get query() {
+        return request.query;
+      },
+      get user() {
+        return request.user;
+      },
       headers: request.headers,
     };
   }
