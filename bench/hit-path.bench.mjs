@@ -25,21 +25,15 @@ import { rawTimeout0, rawDefaults } from './contenders/raw-node-redis.mjs';
 import { nestCacheManager } from './contenders/nest-cache-manager.mjs';
 import { bentocache } from './contenders/bentocache.mjs';
 import { nestjsReadthrough } from './contenders/nestjs-readthrough.mjs';
+import { intFromEnv, parseInfo } from './lib/bench-env.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const int = (name, fallback) => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return n;
-};
 
-const ROUNDS = int('BENCH_ROUNDS', 3);
-const WARMUP_OPS = int('BENCH_WARMUP_OPS', 10_000);
+const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
+const WARMUP_OPS = intFromEnv('BENCH_WARMUP_OPS', 10_000);
 const LEVELS = [
-  { concurrency: 1, ops: int('BENCH_OPS_C1', 40_000) },
-  { concurrency: 64, ops: int('BENCH_OPS_C64', 150_000) },
+  { concurrency: 1, ops: intFromEnv('BENCH_OPS_C1', 40_000) },
+  { concurrency: 64, ops: intFromEnv('BENCH_OPS_C64', 150_000) },
 ];
 const ALL_CONTENDERS = [rawTimeout0, rawDefaults, nestCacheManager, bentocache, nestjsReadthrough];
 const CEILING = rawTimeout0;
@@ -94,14 +88,6 @@ async function versions(redisInfo) {
   };
 }
 
-function parseInfo(text) {
-  const out = {};
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
 
 async function commandsProcessed(admin) {
   return Number(parseInfo(await admin.info('stats')).total_commands_processed);

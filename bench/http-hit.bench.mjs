@@ -15,7 +15,7 @@
 //
 // Knobs (environment): HTTP_BENCH_AMOUNT (20000), HTTP_BENCH_WARMUP (5000),
 // HTTP_BENCH_CONNECTIONS (10), BENCH_ROUNDS (3).
-import { execFileSync, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,20 +27,14 @@ import { createClient } from 'redis';
 import { startRedisServer } from './lib/redis-process.mjs';
 import { median, percentile } from './lib/stats.mjs';
 import { CONTENDERS, EXPECTED_BODY, ITEM_PATH } from './http/apps.mjs';
+import { intFromEnv, parseInfo, libraryRevision } from './lib/bench-env.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const int = (name, fallback) => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return n;
-};
 
-const AMOUNT = int('HTTP_BENCH_AMOUNT', 20_000);
-const WARMUP = int('HTTP_BENCH_WARMUP', 5_000);
-const CONNECTIONS = int('HTTP_BENCH_CONNECTIONS', 10);
-const ROUNDS = int('BENCH_ROUNDS', 3);
+const AMOUNT = intFromEnv('HTTP_BENCH_AMOUNT', 20_000);
+const WARMUP = intFromEnv('HTTP_BENCH_WARMUP', 5_000);
+const CONNECTIONS = intFromEnv('HTTP_BENCH_CONNECTIONS', 10);
+const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
 const ORDER = ['ceiling', 'readthrough', 'cacheManager'];
 const WATCHDOG_MS = 10 * 60 * 1000;
 
@@ -52,14 +46,6 @@ const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 const fmtUs = (us) => (us >= 100 ? fmtInt(us) : us.toFixed(1));
 const fmtX = (x) => `${x.toFixed(2)}×`;
 
-function parseInfo(text) {
-  const out = {};
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
 
 /** Redis-side counters: commands processed and CPU seconds (user + sys, main thread and all). */
 async function redisCounters(admin) {
@@ -78,16 +64,6 @@ async function pkgVersion(name, fromDir = join(here, 'node_modules')) {
   }
 }
 
-function libraryRevision() {
-  try {
-    const root = join(here, '..');
-    const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'lib'], { encoding: 'utf8' }).trim();
-    return dirty ? `${head} + uncommitted lib/ changes` : head;
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** Starts one contender's server in a child process and waits for its port. */
 function startServer(name, url) {

@@ -10,7 +10,7 @@
 //
 // Knobs (environment): SOAK_KEYS (100000), SOAK_HITS (1000000), SOAK_CONCURRENCY (32),
 // SOAK_ONLY (redis | memory).
-import { execFileSync, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createClient } from 'redis';
 import { startRedisServer } from './lib/redis-process.mjs';
+import { parseInfo, libraryRevision } from './lib/bench-env.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const GROWTH_TARGET = 0.1; // issue 5: RSS growth < 10%
@@ -28,25 +29,7 @@ const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 
-function parseInfo(text) {
-  const out = {};
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
 
-function libraryRevision() {
-  try {
-    const root = join(here, '..');
-    const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'lib'], { encoding: 'utf8' }).trim();
-    return dirty ? `${head} + uncommitted lib/ changes` : head;
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** Runs one store's soak in a child process and returns its result message. */
 function runWorker(store, url) {
