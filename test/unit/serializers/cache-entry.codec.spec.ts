@@ -5,6 +5,7 @@ import { CacheEntryCodec, type DecodeResult } from '../../../lib/serializers/cac
 import { CacheSerializer } from '../../../lib/serializers/cache.serializer.js';
 import { JsonSerializer } from '../../../lib/serializers/json.serializer.js';
 import { V8Serializer } from '../../../lib/serializers/v8.serializer.js';
+import { BytesOnlyJson, RenamedJson } from '../support/json-variants.fixture.js';
 
 const MAX = 1024 * 1024;
 
@@ -34,33 +35,6 @@ function parseJson(text: string): unknown {
   return JSON.parse(text, (key: string, value: unknown) => (['__proto__', 'constructor', 'prototype'].includes(key) ? undefined : value)) as unknown;
 }
 
-/** A JSON text serializer under another id. */
-class RenamedJson extends CacheSerializer {
-  private readonly json = new JsonSerializer();
-  constructor(readonly id: string) {
-    super();
-  }
-  serialize(value: unknown): string {
-    return this.json.serialize(value);
-  }
-  deserialize(raw: Buffer): unknown {
-    return this.json.deserialize(raw);
-  }
-  override deserializeText(text: string): unknown {
-    return this.json.deserializeText(text);
-  }
-}
-
-/** Writes JSON text but only decodes bytes (no deserializeText), like the CacheSerializer example. */
-class BytesOnlyJson extends CacheSerializer {
-  readonly id = 'bytes-json';
-  serialize(value: unknown): string {
-    return JSON.stringify(value);
-  }
-  deserialize(raw: Buffer): unknown {
-    return JSON.parse(raw.toString('utf8')) as unknown;
-  }
-}
 
 class ThrowingSerializer extends CacheSerializer {
   readonly id = 'throwing';

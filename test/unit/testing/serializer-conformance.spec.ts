@@ -4,6 +4,7 @@ import { JsonSerializer } from '../../../lib/serializers/json.serializer.js';
 import { MsgpackSerializer } from '../../../lib/serializers/msgpack.serializer.js';
 import { V8Serializer } from '../../../lib/serializers/v8.serializer.js';
 import { TranspiledLib } from '../support/transpiled-lib.helper.js';
+import { BytesOnlyJson, RenamedJson } from '../support/json-variants.fixture.js';
 
 const SERIALIZERS: readonly (readonly [string, () => CacheSerializer])[] = [
   ['JsonSerializer', () => new JsonSerializer()],
@@ -37,33 +38,6 @@ class SharingSerializer extends CacheSerializer {
   }
 }
 
-/** A JSON serializer under any id, valid or not. */
-class IdSerializer extends CacheSerializer {
-  private readonly json = new JsonSerializer();
-  constructor(readonly id: string) {
-    super();
-  }
-  serialize(value: unknown): string {
-    return this.json.serialize(value);
-  }
-  deserialize(raw: Buffer): unknown {
-    return this.json.deserialize(raw);
-  }
-  override deserializeText(text: string): unknown {
-    return this.json.deserializeText(text);
-  }
-}
-
-/** The example of the CacheSerializer docs: writes JSON text, decodes bytes only (no deserializeText). */
-class UpperJson extends CacheSerializer {
-  readonly id = 'upper-json';
-  serialize(value: unknown): string {
-    return JSON.stringify(value);
-  }
-  deserialize(raw: Buffer): unknown {
-    return JSON.parse(raw.toString('utf8')) as unknown;
-  }
-}
 
 const ID_CHECK = 'has an id of 1 to 32 of A-Z a-z 0-9 . _ + -';
 
@@ -112,7 +86,7 @@ describe('assertSerializerConformance', () => {
   });
 
   it('passes for a text serializer without deserializeText (the CacheSerializer example)', () => {
-    expect(() => assertSerializerConformance(new UpperJson())).not.toThrow();
+    expect(() => assertSerializerConformance(new BytesOnlyJson('upper-json'))).not.toThrow();
   });
 
   it.each([
@@ -125,13 +99,13 @@ describe('assertSerializerConformance', () => {
     ['33 characters', 'x'.repeat(33)],
     ['no characters', ''],
   ])('catches an id with %s, which the entry header cannot store, and only that', (_, id) => {
-    const error = aggregateOf(new IdSerializer(id));
+    const error = aggregateOf(new RenamedJson(id));
     expect(error.errors.map((e: Error) => e.message)).toEqual([expect.stringContaining(ID_CHECK)]);
     expect(error.errors[0].message).toContain(JSON.stringify(id));
   });
 
   it.each([['a'], ['x'.repeat(32)], ['json-v2.1+gzip'], ['My_Serializer'], ['0.9']])('accepts the id %p', (id) => {
-    expect(() => assertSerializerConformance(new IdSerializer(id))).not.toThrow();
+    expect(() => assertSerializerConformance(new RenamedJson(id))).not.toThrow();
   });
 });
 
