@@ -9,7 +9,7 @@ export { ReadThrough } from './decorators/read-through.decorator.js';
 export { ReadThroughInterceptor } from './interceptors/read-through.interceptor.js';
 export type { CacheStatus, CachedResponse } from './interceptors/read-through.interceptor.js';
 export type { RoutePolicy } from './interceptors/route-policy.registry.js';
-export type { HttpCacheEntry } from './interceptors/http-cache-entry.js';
+export type { HttpCacheEntry } from './interceptors/http-cache-entry.util.js';
 export type { ReadThroughKey } from './decorators/read-through.decorator.js';
 export { CacheSerializer, JsonSerializer, V8Serializer, MsgpackSerializer } from './serializers/index.js';
 export { seconds, minutes, hours } from './utils/duration.util.js';

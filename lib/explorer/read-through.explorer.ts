@@ -6,7 +6,7 @@ import { CacheKeyBuilder } from '../keys/cache-key.builder.js';
 import { createMethodKeyFactory } from '../keys/method-key.factory.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { RoutePolicyRegistry } from '../interceptors/route-policy.registry.js';
-import { createReadThroughPolicy } from '../read-through/read-through-policy.js';
+import { createReadThroughPolicy } from '../read-through/read-through.policy.js';
 import { ReadThroughExecutor } from '../read-through/read-through.executor.js';
 import { LOGGER_CONTEXT, READ_THROUGH_BINDINGS, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
 import { describeError } from '../utils/redact.util.js';

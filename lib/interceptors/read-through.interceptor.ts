@@ -16,7 +16,7 @@ import { ReadThroughExecutor } from '../read-through/read-through.executor.js';
 import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
-import { isJsonBody, JSON_CONTENT_TYPE, matchesIfNoneMatch, weakEtag, type HttpCacheEntry } from './http-cache-entry.js';
+import { isJsonBody, JSON_CONTENT_TYPE, matchesIfNoneMatch, weakEtag, type HttpCacheEntry } from './http-cache-entry.util.js';
 import { RoutePolicyRegistry, type RoutePolicy } from './route-policy.registry.js';
 
 /** How a response was produced, as told by the cache status header. */

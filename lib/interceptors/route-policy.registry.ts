@@ -4,7 +4,7 @@ import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-opt
 import { createRequestKeyFactory, type RequestKeyFactory } from '../keys/request-key.factory.js';
 import { resolveBoolean, resolveStatuses } from '../options/redis-cache-options.resolver.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
-import { createReadThroughPolicy, type ReadThroughPolicy } from '../read-through/read-through-policy.js';
+import { createReadThroughPolicy, type ReadThroughPolicy } from '../read-through/read-through.policy.js';
 import { ReadThroughExecutor } from '../read-through/read-through.executor.js';
 import { RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
 import { describeError } from '../utils/redact.util.js';

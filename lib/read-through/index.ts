@@ -1,2 +1,2 @@
 export * from './read-through.executor.js';
-export * from './read-through-policy.js';
+export * from './read-through.policy.js';

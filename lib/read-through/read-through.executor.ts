@@ -9,7 +9,7 @@ import { CacheEntryCodec, type CacheEntry, type DecodeResult } from '../serializ
 import { CacheStore } from '../store/cache.store.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
-import { createReadThroughPolicy, type ReadThroughPolicy } from './read-through-policy.js';
+import { createReadThroughPolicy, type ReadThroughPolicy } from './read-through.policy.js';
 
 /** Counters of one executor since start-up; see `RedisCacheService.stats()`. */
 export interface ReadThroughStats {

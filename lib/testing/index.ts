@@ -1,1 +1,1 @@
-export * from './serializer-conformance.js';
+export * from './serializer-conformance.suite.js';

@@ -1,4 +1,4 @@
-import { assertSerializerConformance, SERIALIZER_CONFORMANCE_CASES } from '../../../lib/testing/serializer-conformance.js';
+import { assertSerializerConformance, SERIALIZER_CONFORMANCE_CASES } from '../../../lib/testing/serializer-conformance.suite.js';
 import { CacheSerializer } from '../../../lib/serializers/cache.serializer.js';
 import { JsonSerializer } from '../../../lib/serializers/json.serializer.js';
 import { MsgpackSerializer } from '../../../lib/serializers/msgpack.serializer.js';
@@ -122,7 +122,7 @@ describe('V8Serializer conformance in a single realm (child node process)', () =
   beforeAll(() => {
     lib = TranspiledLib.create();
     results = lib.runJson<Record<string, string>>(`
-      import { SERIALIZER_CONFORMANCE_CASES } from './testing/serializer-conformance.js';
+      import { SERIALIZER_CONFORMANCE_CASES } from './testing/serializer-conformance.suite.js';
       import { V8Serializer } from './serializers/v8.serializer.js';
       const results = {};
       for (const check of SERIALIZER_CONFORMANCE_CASES) {
