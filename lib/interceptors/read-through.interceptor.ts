@@ -10,6 +10,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { CacheKeyBuilder } from '../keys/cache-key.builder.js';
+import { readPath } from '../keys/key-template.compiler.js';
 import type { RequestKeySource } from '../keys/request-key.factory.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { ReadThroughExecutor } from '../read-through/read-through.executor.js';
@@ -136,6 +137,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
     if (!hasCredentials || route.shared) return true;
     if (!route.key.perPrincipal) return false;
     // A key naming {user.id} while no guard set a user would put every caller under one key.
+    // The same reader as the key template, so the check and the key always see the same value.
     return route.key.userPaths.every((path) => readPath(request.user, path) != null);
   }
 
@@ -338,15 +340,6 @@ function appendVary(existing: string, added: string): string {
   const present = new Set(existing.split(',').map((v) => v.trim().toLowerCase()));
   const missing = added.split(',').map((v) => v.trim()).filter((v) => !present.has(v.toLowerCase()));
   return missing.length ? `${existing}, ${missing.join(', ')}` : existing;
-}
-
-function readPath(root: unknown, path: readonly string[]): unknown {
-  let current = root;
-  for (const segment of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[segment];
-  }
-  return current;
 }
 
 function isStream(body: unknown): boolean {

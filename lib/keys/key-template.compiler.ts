@@ -75,11 +75,14 @@ export function compileKeyTemplate(template: string): CompiledKeyTemplate {
   };
 }
 
-function readPath(root: unknown, path: readonly string[]): unknown {
+/**
+ * The value at `path` under `root`, reading own properties only (a template must not reach
+ * Object.prototype members); `undefined` when any step is missing.
+ */
+export function readPath(root: unknown, path: readonly string[]): unknown {
   let current = root;
   for (const segment of path) {
     if (current === null || current === undefined) return undefined;
-    // Own properties only: a template must not reach Object.prototype members.
     current = Object.prototype.hasOwnProperty.call(current, segment)
       ? (current as Record<string, unknown>)[segment]
       : undefined;

@@ -130,11 +130,8 @@ export class ReadThroughExecutor {
    */
   async read(key: string, codec: CacheEntryCodec): Promise<{ value: unknown } | undefined> {
     const raw = await this.fetch(key, codec);
-    if (raw === null) return undefined;
-    const decoded = codec.decode(raw);
-    if (decoded.ok) return { value: decoded.entry.value };
-    this.onRejectedEntry(key, { label: 'RedisCacheService' }, decoded);
-    return undefined;
+    const entry = raw === null ? undefined : this.decodeEntry(key, raw, codec, 'RedisCacheService');
+    return entry && { value: entry.value };
   }
 
   /**
@@ -152,16 +149,21 @@ export class ReadThroughExecutor {
       if (!this.options.failOpen) throw asConnectionError(error);
       return 'unavailable';
     }
-    if (raw !== null) {
-      const decoded = policy.codec.decode(raw);
-      if (decoded.ok) {
-        this.counters.hits++;
-        return decoded.entry;
-      }
-      this.onRejectedEntry(key, policy, decoded);
+    const entry = raw === null ? undefined : this.decodeEntry(key, raw, policy.codec, policy.label);
+    if (entry) {
+      this.counters.hits++;
+      return entry;
     }
     this.counters.misses++;
     return 'miss';
+  }
+
+  /** Decodes stored bytes; a refused entry is logged, counted and read as absent. */
+  private decodeEntry(key: string, raw: Buffer | string, codec: CacheEntryCodec, label: string): CacheEntry | undefined {
+    const decoded = codec.decode(raw);
+    if (decoded.ok) return decoded.entry;
+    this.onRejectedEntry(key, label, decoded);
+    return undefined;
   }
 
   /**
@@ -340,12 +342,12 @@ export class ReadThroughExecutor {
     );
   }
 
-  private onRejectedEntry(key: string, policy: Pick<ReadThroughPolicy, 'label'>, decoded: DecodeResult & { ok: false }): void {
+  private onRejectedEntry(key: string, label: string, decoded: DecodeResult & { ok: false }): void {
     this.counters.rejectedEntries++;
     const cause = decoded.cause === undefined ? '' : ` (${describeError(decoded.cause)})`;
     this.warnings.warn(
       `rejected:${decoded.reason}`,
-      `${policy.label}: ignored the stored entry at "${key}" (${decoded.reason})${cause}; treating it as a miss and overwriting it`,
+      `${label}: ignored the stored entry at "${key}" (${decoded.reason})${cause}; treating it as a miss and overwriting it`,
     );
   }
 }
