@@ -250,8 +250,8 @@ export class ReadThroughInterceptor implements NestInterceptor {
 
   private respond(context: ExecutionContext, route: RoutePolicy, response: CachedResponse & { entry: HttpCacheEntry }): unknown {
     const res = context.switchToHttp().getResponse<HttpResponse>();
-    const adapter = this.adapterHost.httpAdapter;
-    adapter.status(res, response.entry.s);
+    // Most entries are 200, the status a response starts with: skip the platform call then.
+    if (res.statusCode !== response.entry.s) this.adapterHost.httpAdapter.status(res, response.entry.s);
     const { entry } = response;
     const contentType = entry.t ?? (entry.j === undefined ? undefined : JSON_CONTENT_TYPE);
     if (contentType !== undefined && res.getHeader('content-type') === undefined) this.setHeader(res, 'Content-Type', contentType);
@@ -295,30 +295,47 @@ export class ReadThroughInterceptor implements NestInterceptor {
   }
 
   private keySource(context: ExecutionContext): RequestKeySource {
-    const request = context.switchToHttp().getRequest<HttpRequest>();
-    const adapter = this.adapterHost.httpAdapter;
-    // Getters: a key reads only what it names. Express 5 parses the query string on first
-    // access of req.query, which a '{params.id}' key never needs.
-    return {
-      method: request.method,
-      get url() {
-        return String(adapter.getRequestUrl(request));
-      },
-      get params() {
-        return request.params;
-      },
-      get query() {
-        return request.query;
-      },
-      get user() {
-        return request.user;
-      },
-      headers: request.headers,
-    };
+    return new HttpRequestKeySource(context.switchToHttp().getRequest<HttpRequest>(), this.adapterHost.httpAdapter);
   }
 
   private setHeader(res: HttpResponse, name: string, value: string): void {
     this.adapterHost.httpAdapter.setHeader(res, name, value);
+  }
+}
+
+/**
+ * The request as a key template reads it. Getters, so a key reads only what it names (Express 5
+ * parses the query string on first access of `req.query`); on the prototype, so a request does
+ * not allocate a closure per part.
+ */
+class HttpRequestKeySource implements RequestKeySource {
+  constructor(
+    private readonly request: HttpRequest,
+    private readonly adapter: HttpAdapterHost['httpAdapter'],
+  ) {}
+
+  get method(): string {
+    return this.request.method;
+  }
+
+  get url(): string {
+    return String(this.adapter.getRequestUrl(this.request));
+  }
+
+  get params(): unknown {
+    return this.request.params;
+  }
+
+  get query(): unknown {
+    return this.request.query;
+  }
+
+  get user(): unknown {
+    return this.request.user;
+  }
+
+  get headers(): HttpRequest['headers'] {
+    return this.request.headers;
   }
 }
 

@@ -46,18 +46,17 @@ export function createRequestKeyFactory(template: string | undefined): RequestKe
   const headers = [...new Set(paths.filter((p) => p[0] === 'headers').map((p) => p[1].toLowerCase()))];
   const userPaths = paths.filter((p) => p[0] === 'user').map((p) => p.slice(1));
   const render = compileKeyTemplate(template.replace(/\{\s*headers\.([^}]+)\}/g, (_, name: string) => `{headers.${name.trim().toLowerCase()}}`));
+  // Only the parts the template names are read: on Express 5, reading `query` parses the query
+  // string, which a `{params.id}` key never needs.
+  const roots = [...new Set(paths.map((p) => p[0]))] as ('params' | 'query' | 'user' | 'headers')[];
   return {
     headers,
     userPaths,
     perPrincipal: userPaths.length > 0 || headers.some((h) => CREDENTIAL_HEADERS.has(h)),
     build(source) {
-      const picked: Record<string, string | undefined> = {};
-      for (const name of headers) {
-        const value = source.headers[name];
-        const text = Array.isArray(value) ? value.join(', ') : value;
-        picked[name] = text !== undefined && CREDENTIAL_HEADERS.has(name) ? hashCredential(text) : text;
-      }
-      return render({ params: source.params, query: source.query, user: source.user, headers: picked });
+      const root: Record<string, unknown> = {};
+      for (const part of roots) root[part] = part === 'headers' ? pickHeaders(source.headers, headers) : source[part];
+      return render(root);
     },
   };
 }
@@ -77,6 +76,17 @@ export function defaultRequestKey(source: Pick<RequestKeySource, 'method' | 'url
   pairs.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   const query = pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
   return `${method}:${path}?${query}`;
+}
+
+/** The named headers in text form, credentials hashed. */
+function pickHeaders(source: RequestKeySource['headers'], names: readonly string[]): Record<string, string | undefined> {
+  const picked: Record<string, string | undefined> = {};
+  for (const name of names) {
+    const value = source[name];
+    const text = Array.isArray(value) ? value.join(', ') : value;
+    picked[name] = text !== undefined && CREDENTIAL_HEADERS.has(name) ? hashCredential(text) : text;
+  }
+  return picked;
 }
 
 function hashCredential(value: string): string {
