@@ -128,7 +128,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
    * is `shared`; and, with `respectRequestCacheControl`, no `Cache-Control: no-store`.
    */
   protected isRequestCacheable(context: ExecutionContext, route: RoutePolicy): boolean {
-    const request = context.switchToHttp().getRequest<HttpRequest>();
+    const request = requestOf(context);
     if (request.method !== 'GET' && request.method !== 'HEAD') return false;
     if (this.options.http.respectRequestCacheControl && /\bno-store\b/i.test(headerText(request.headers['cache-control']))) {
       return false;
@@ -149,7 +149,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
    * the route's `condition` / `unless`.
    */
   protected isResponseCacheable(context: ExecutionContext, route: RoutePolicy, body: unknown): boolean {
-    const response = context.switchToHttp().getResponse<HttpResponse>();
+    const response = responseOf(context);
     if (!route.statuses.has(response.statusCode)) return false;
     if (body instanceof StreamableFile || ArrayBuffer.isView(body) || isStream(body)) return false;
     if (response.getHeader('set-cookie') !== undefined) return false;
@@ -162,7 +162,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
   /** Sets the cache status, `Age`, `ETag`, `Vary` and `Cache-Control` headers of a response. */
   protected setHeaders(context: ExecutionContext, route: RoutePolicy, response: CachedResponse): void {
     const http = this.options.http;
-    const res = context.switchToHttp().getResponse<HttpResponse>();
+    const res = responseOf(context);
     if (http.cacheStatusHeader) this.setHeader(res, http.cacheStatusHeader, response.status);
     if (response.status === 'BYPASS') return;
     if (route.vary) this.setHeader(res, 'Vary', appendVary(headerText(res.getHeader('vary')), route.vary));
@@ -179,7 +179,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
   }
 
   private async serve(context: ExecutionContext, next: CallHandler, route: RoutePolicy, key: string): Promise<unknown> {
-    const request = context.switchToHttp().getRequest<HttpRequest>();
+    const request = requestOf(context);
     const ticket = this.executor.ticket();
     const revalidate = this.options.http.respectRequestCacheControl && /\bno-cache\b/i.test(headerText(request.headers['cache-control']));
     let writeBack = true;
@@ -198,6 +198,10 @@ export class ReadThroughInterceptor implements NestInterceptor {
         return this.respond(context, route, { status, entry, createdAt: cached.createdAt, freshUntil: cached.freshUntil });
       }
     }
+    // Set before the handler runs, so a response the handler throws (an HttpException rendered
+    // by an exception filter) also tells the client the cache missed.
+    const statusHeader = this.options.http.cacheStatusHeader;
+    if (statusHeader) this.setHeader(responseOf(context), statusHeader, 'MISS');
     let produced = false;
     const production = await this.executor.coalesce(key, ticket, () => {
       produced = true;
@@ -232,7 +236,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
       this.executor.countSkippedWrite();
       return { body, createdAt, freshUntil };
     }
-    const res = context.switchToHttp().getResponse<HttpResponse>();
+    const res = responseOf(context);
     const contentType = res.getHeader('content-type');
     // isResponseCacheable refused streams, files and bytes: an object here is sent as JSON.
     const json = isJsonBody(body) ? JSON.stringify(body) : undefined;
@@ -249,7 +253,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
   }
 
   private respond(context: ExecutionContext, route: RoutePolicy, response: CachedResponse & { entry: HttpCacheEntry }): unknown {
-    const res = context.switchToHttp().getResponse<HttpResponse>();
+    const res = responseOf(context);
     // Most entries are 200, the status a response starts with: skip the platform call then.
     if (res.statusCode !== response.entry.s) this.adapterHost.httpAdapter.status(res, response.entry.s);
     const { entry } = response;
@@ -266,9 +270,9 @@ export class ReadThroughInterceptor implements NestInterceptor {
   private notModified(context: ExecutionContext, entry: HttpCacheEntry): boolean {
     // Only a successful response can be "not modified" (RFC 9110 §13.2.1): a cached 404 stays 404.
     if (!this.options.http.etag || !entry.e || entry.s < 200 || entry.s > 299) return false;
-    const request = context.switchToHttp().getRequest<HttpRequest>();
+    const request = requestOf(context);
     if (!matchesIfNoneMatch(request.headers['if-none-match'], entry.e)) return false;
-    this.adapterHost.httpAdapter.status(context.switchToHttp().getResponse(), 304);
+    this.adapterHost.httpAdapter.status(responseOf(context), 304);
     return true;
   }
 
@@ -277,7 +281,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
    * response that may be stored, and returns a function that puts them back.
    */
   private hideUnkeyedHeaders(context: ExecutionContext, route: RoutePolicy): () => void {
-    const request = context.switchToHttp().getRequest<HttpRequest>();
+    const request = requestOf(context);
     const headers = request.headers;
     const saved: [string, string | string[] | undefined][] = [];
     for (const name of route.unkeyedHeaders) {
@@ -295,7 +299,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
   }
 
   private keySource(context: ExecutionContext): RequestKeySource {
-    return new HttpRequestKeySource(context.switchToHttp().getRequest<HttpRequest>(), this.adapterHost.httpAdapter);
+    return new HttpRequestKeySource(requestOf(context), this.adapterHost.httpAdapter);
   }
 
   private setHeader(res: HttpResponse, name: string, value: string): void {
@@ -337,6 +341,16 @@ class HttpRequestKeySource implements RequestKeySource {
   get headers(): HttpRequest['headers'] {
     return this.request.headers;
   }
+}
+
+// Nest's switchToHttp() allocates three closures on every call; the hit path reads the request
+// and response several times, so it takes them by index (the order switchToHttp() uses).
+function requestOf(context: ExecutionContext): HttpRequest {
+  return context.getArgByIndex<HttpRequest>(0);
+}
+
+function responseOf(context: ExecutionContext): HttpResponse {
+  return context.getArgByIndex<HttpResponse>(1);
 }
 
 function asHttpEntry(value: unknown): HttpCacheEntry | undefined {
