@@ -14,8 +14,9 @@
 // results/http-latest.json.
 //
 // Knobs (environment): HTTP_BENCH_AMOUNT (20000), HTTP_BENCH_WARMUP (5000),
-// HTTP_BENCH_CONNECTIONS (10), BENCH_ROUNDS (3).
-import { fork } from 'node:child_process';
+// HTTP_BENCH_CONNECTIONS (10), BENCH_ROUNDS (3), HTTP_BENCH_PIN (1; 0 = let the scheduler place
+// the processes).
+import { execFileSync, fork } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -37,6 +38,22 @@ const CONNECTIONS = intFromEnv('HTTP_BENCH_CONNECTIONS', 10);
 const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
 const ORDER = ['ceiling', 'readthrough', 'cacheManager'];
 const WATCHDOG_MS = 10 * 60 * 1000;
+const PIN = process.env.HTTP_BENCH_PIN !== '0';
+
+/**
+ * Pins every thread of `pid` to one CPU with taskset; false when that is not possible here.
+ * With two cores, each server gets CPU 0 to itself while autocannon and redis-server share
+ * CPU 1: the server under test is then the bottleneck, so its req/s and CPU per request are
+ * no longer disturbed by the load generator landing on its core at random moments.
+ */
+function pin(pid, cpu) {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 // Issue 4's targets for nestjs-readthrough.
 const TARGET_RPS_VS_CEILING = 0.9;
@@ -257,6 +274,8 @@ async function main() {
       const server = startServer(name, redis.url);
       servers.set(name, server);
     }
+    const pinned =
+      PIN && cpus().length >= 2 && pin(process.pid, 1) && pin(redis.pid, 1) && ORDER.every((name) => pin(servers.get(name).child.pid, 0));
     const ready = new Map();
     for (const [name, server] of servers) {
       const message = await server.ready;
@@ -277,10 +296,12 @@ async function main() {
         redis: `${await pkgVersion('redis')} (@redis/client ${await pkgVersion('@redis/client', join(here, 'node_modules', 'redis', 'node_modules'))})`,
       },
       nest: Object.fromEntries([...ready].map(([name, r]) => [name, r.nest])),
+      pinned,
     };
 
     console.log('# nestjs-readthrough bench — HTTP cache HIT path (Express)\n');
     console.log(`node ${env.node} · redis-server ${env.redisServer} (private, 127.0.0.1:${redis.port}, pid ${redis.pid}) · ${env.cpu}`);
+    console.log(pinned ? 'placement: servers on CPU 0; autocannon and redis-server on CPU 1' : 'placement: not pinned');
     console.log(`${env.library} · ${Object.entries(env.packages).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
     for (const [name, r] of ready) {
       console.log(`server ${CONTENDERS[name].label}: pid ${r.pid}, 127.0.0.1:${r.port}, ${Object.entries(r.nest).map(([k, v]) => `${k} ${v}`).join(', ')}`);
@@ -413,6 +434,11 @@ async function main() {
       return ['x-cache', 'age', 'etag', 'content-length'].filter((k) => h[k] !== undefined).map((k) => `${k}: ${h[k]}`).join(', ');
     };
 
+    const placement = pinned
+      ? 'Placement: each server is pinned to CPU 0, autocannon and redis-server to CPU 1 (`taskset`), so the server under test ' +
+        'has a core to itself and is the bottleneck of its run; the ceiling has no Redis, so it loses nothing by this.'
+      : `Placement: not pinned; the load generator, the servers and redis-server share the ${cpu.length} cores, so req/s is noisy ` +
+        'and CPU per request is the steadier figure.';
     const md = [
       '# HTTP cache HIT path (Express)',
       '',
@@ -426,8 +452,7 @@ async function main() {
         `${CONNECTIONS} connections and a fixed ${fmtInt(AMOUNT)} requests per run; every response body is compared with the expected ` +
         `bytes; req/s = responses ÷ time from the start of the run to the last response (autocannon's own duration is rounded up ` +
         `to its 1 s sampling tick). Each server runs in its own child process; **server CPU** is that process's \`process.cpuUsage()\` (user + ` +
-        `system) over the run ÷ requests. The load generator, the servers and redis-server share the ${cpu.length} cores, so ` +
-        `req/s is noisy; CPU per request is the steadier figure. One unreported ${fmtInt(WARMUP)}-request warm-up per ` +
+        `system) over the run ÷ requests. ${placement} One unreported ${fmtInt(WARMUP)}-request warm-up per ` +
         `contender, then ${ROUNDS} runs each, round-robin with the first contender rotated every round; medians per metric. ` +
         `"Paired by round" divides a contender's run by the ceiling's run of the same round and takes the median of those ratios, ` +
         `which cancels slow drift of a shared machine better than a ratio of medians.`,
