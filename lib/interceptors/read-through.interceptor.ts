@@ -14,6 +14,7 @@ import { readPath } from '../keys/key-template.compiler.js';
 import type { RequestKeySource } from '../keys/request-key.factory.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { ReadThroughExecutor } from '../read-through/read-through.executor.js';
+import type { CacheEntry } from '../serializers/cache-entry.codec.js';
 import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
@@ -53,6 +54,8 @@ interface Production {
   readonly entry?: HttpCacheEntry;
   readonly createdAt: number;
   readonly freshUntil: number;
+  /** The entry another instance stored while this one waited for the lock; no handler ran here. */
+  readonly fromStore?: boolean;
 }
 
 /**
@@ -205,13 +208,17 @@ export class ReadThroughInterceptor implements NestInterceptor {
     let produced = false;
     const production = await this.executor.coalesce(key, ticket, () => {
       produced = true;
-      return this.produce(context, next, route, key, writeBack);
+      const run = (): Promise<Production> => this.produce(context, next, route, key, writeBack);
+      // With `lock`, one instance runs the handler; the others answer with the response it
+      // stored. A request that asked to revalidate runs the handler, as it asked.
+      return writeBack && !revalidate ? this.executor.underLock(key, route.policy, run, storedProduction) : run();
     });
-    if (produced) {
+    if (produced && !production.fromStore) {
       this.setHeaders(context, route, { status: 'MISS', ...production });
       return production.entry && this.notModified(context, production.entry) ? undefined : production.body;
     }
-    // Joined another request's run: share its response only if it was cacheable.
+    // Joined another request's run, or answered by another instance's: share the response only
+    // if it was cacheable.
     if (production.entry) {
       const { entry, createdAt, freshUntil } = production;
       return this.respond(context, route, { status: 'MISS', entry, createdAt, freshUntil });
@@ -351,6 +358,12 @@ function requestOf(context: ExecutionContext): HttpRequest {
 
 function responseOf(context: ExecutionContext): HttpResponse {
   return context.getArgByIndex<HttpResponse>(1);
+}
+
+/** A response another instance stored while this one waited for the lock, if it is one. */
+function storedProduction(cached: CacheEntry): Production | undefined {
+  const entry = asHttpEntry(cached.value);
+  return entry && { body: undefined, entry, createdAt: cached.createdAt, freshUntil: cached.freshUntil, fromStore: true };
 }
 
 function asHttpEntry(value: unknown): HttpCacheEntry | undefined {

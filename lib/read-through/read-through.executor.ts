@@ -227,7 +227,9 @@ export class ReadThroughExecutor {
   /** Runs the method (under the lock when the policy has one) and, if `writeBack`, stores its result. */
   private loadAndStore<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T, writeBack: boolean): Promise<T> {
     // With the store down there is nothing to coordinate through: no lock, no write.
-    if (policy.lock && writeBack) return this.loadHoldingLock(key, policy, policy.lock, load);
+    if (policy.lock && writeBack) {
+      return this.underLock(key, policy, () => this.loadNow(key, policy, load, true), (entry) => entry.value as T);
+    }
     return this.loadNow(key, policy, load, writeBack);
   }
 
@@ -241,16 +243,15 @@ export class ReadThroughExecutor {
   }
 
   /**
-   * Cross-process single-flight: the process that takes the lock runs the method; the others
-   * poll for a fresh value, retrying the lock (so a holder that died frees it at its expiry),
-   * and after `wait` run the method themselves. A store failure never blocks the method.
+   * Cross-process single-flight for a miss of `key` when `policy` has a lock (else `work` runs at
+   * once): the process that takes the lock runs `work`, which stores the result; the others poll
+   * for a fresh entry, retrying the lock (so a holder that died frees it at its expiry), and
+   * after `wait` run `work` themselves. `reuse` turns a fresh entry another process stored into
+   * the result (`undefined`: not usable, keep waiting). A store failure never blocks `work`.
    */
-  private async loadHoldingLock<T>(
-    key: string,
-    policy: ReadThroughPolicy,
-    lock: { ttlMs: number; waitMs: number },
-    load: () => Promise<T> | T,
-  ): Promise<T> {
+  async underLock<T>(key: string, policy: ReadThroughPolicy, work: () => Promise<T>, reuse: (entry: CacheEntry) => T | undefined): Promise<T> {
+    const lock = policy.lock;
+    if (!lock) return work();
     const lockKey = `${this.options.prefix}:__lock__:${key}`;
     const token = randomUUID();
     const waitUntil = Date.now() + lock.waitMs;
@@ -258,7 +259,7 @@ export class ReadThroughExecutor {
     for (;;) {
       if (await this.tryLock(lockKey, token, lock.ttlMs, policy)) {
         try {
-          return await this.loadNow(key, policy, load, true);
+          return await work();
         } finally {
           await this.releaseLock(lockKey, token, policy);
         }
@@ -268,10 +269,11 @@ export class ReadThroughExecutor {
       if (Date.now() >= waitUntil) break;
       await sleep(LOCK_POLL_MS + Math.random() * LOCK_POLL_MS);
       const entry = await this.peek(key, policy);
-      if (entry && Date.now() < entry.freshUntil) return entry.value as T;
+      const reused = entry && Date.now() < entry.freshUntil ? reuse(entry) : undefined;
+      if (reused !== undefined) return reused;
     }
     this.warnings.warn(`lock-wait:${policy.label}`, `${policy.label}: waited ${lock.waitMs} ms for the lock holder's value; running the method here`);
-    return this.loadNow(key, policy, load, true);
+    return work();
   }
 
   private async tryLock(lockKey: string, token: string, ttlMs: number, policy: ReadThroughPolicy): Promise<boolean> {
