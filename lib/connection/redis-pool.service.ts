@@ -265,12 +265,31 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
    * callback (node-redis pool for a single server; the cluster client, or a leased sentinel
    * master connection otherwise). Not bounded by the operation timeout.
    *
+   * Errors thrown by `fn` reach you unchanged. While the cache connection is down, and when no
+   * pooled connection frees up within `pool.acquireTimeout`, it rejects with
+   * {@link RedisCacheConnectionError} without calling `fn`.
+   *
    * @example
    * await pool.execute((client) => client.multi().incr('a').incr('b').exec());
    */
   async execute<T>(fn: (client: RedisExecutionClient) => Promise<T>): Promise<T> {
     const main = this.requireMain();
-    if (this.pool) return this.pool.execute((client) => fn(client as unknown as RedisExecutionClient));
+    const pool = this.pool;
+    if (pool) {
+      // Fail fast like the cache commands: otherwise the pool waits its whole acquire timeout
+      // for a connection that cannot come while Redis is down.
+      if (!main.isReady) throw new RedisCacheConnectionError('Redis is not connected; execute() did not run its callback');
+      let entered = false;
+      try {
+        return await pool.execute((client) => {
+          entered = true;
+          return fn(client as unknown as RedisExecutionClient);
+        });
+      } catch (error) {
+        if (entered) throw error;
+        throw new RedisCacheConnectionError(`no pooled Redis connection for execute(): ${describeError(error)}`, { cause: error });
+      }
+    }
     if (this.options.connection.kind === 'sentinel') {
       return (main as unknown as RedisSentinelType).use((client) => fn(client as unknown as RedisExecutionClient));
     }

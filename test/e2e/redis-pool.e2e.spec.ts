@@ -116,6 +116,25 @@ describe('RedisPoolService on a running Redis', () => {
     await flushPrefix(redis.url(), prefix);
   });
 
+  it('execute() rejects with RedisCacheConnectionError when no pooled connection frees up within pool.acquireTimeout', async () => {
+    const prefix = uniquePrefix('acquire');
+    const ref = await boot({ url: redis.url(), prefix, pool: { minimum: 1, maximum: 1, acquireTimeout: '200ms' } });
+    const pool = ref.get(RedisPoolService);
+    // The only pooled connection is busy for a second.
+    const holding = pool.execute((client) => (client as RedisClientType).blPop(`${prefix}:empty`, 1));
+
+    let called = false;
+    const error = await rejectionOf(
+      pool.execute(async () => {
+        called = true;
+      }),
+    );
+    expect(error).toBeInstanceOf(RedisCacheConnectionError);
+    expect((error as Error).cause).toBeInstanceOf(Error);
+    expect(called).toBe(false);
+    await expect(holding).resolves.toBeNull();
+  });
+
   it('pool { minimum: 3, maximum: 5 } opens at least 3 named connections', async () => {
     const prefix = uniquePrefix('poolsize');
     const ref = await boot({ url: redis.url(), prefix, pool: { minimum: 3, maximum: 5 } });
@@ -191,6 +210,27 @@ describe('Redis failing after boot', () => {
     await expect(items.item('x')).resolves.toEqual({ id: 'x', load: 1 });
     await expect(items.item('x')).resolves.toEqual({ id: 'x', load: 2 });
     expect(ref.get(RedisCacheService).stats().storeErrors).toBeGreaterThan(0);
+  });
+
+  it('execute() fails fast with RedisCacheConnectionError while Redis is down, without calling its callback', async () => {
+    // An acquire timeout far beyond the wait below: only failing fast can answer in time.
+    const { ref } = await bootThenKill({ pool: { acquireTimeout: '30s' } });
+    const pool = ref.get(RedisPoolService);
+    expect(await eventually(5_000, async () => !pool.isReady)).toBe(true);
+
+    let called = false;
+    const outcome = await within(
+      rejectionOf(
+        pool.execute(async (client) => {
+          called = true;
+          return (client as RedisClientType).ping();
+        }),
+      ),
+      5_000,
+      'still pending',
+    );
+    expect(outcome).toBeInstanceOf(RedisCacheConnectionError);
+    expect(called).toBe(false);
   });
 
   it('a SIGSTOPped Redis does not hang a @ReadThrough call (default operationTimeout)', async () => {
