@@ -227,10 +227,8 @@ export class ReadThroughExecutor {
   /** Runs the method (under the lock when the policy has one) and, if `writeBack`, stores its result. */
   private loadAndStore<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T, writeBack: boolean): Promise<T> {
     // With the store down there is nothing to coordinate through: no lock, no write.
-    if (policy.lock && writeBack) {
-      return this.underLock(key, policy, () => this.loadNow(key, policy, load, true), (entry) => entry.value as T);
-    }
-    return this.loadNow(key, policy, load, writeBack);
+    if (!writeBack) return this.loadNow(key, policy, load, false);
+    return this.underLock(key, policy, () => this.loadNow(key, policy, load, true), (entry) => entry.value as T);
   }
 
   private async loadNow<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T, writeBack: boolean): Promise<T> {
