@@ -6,11 +6,11 @@
  */
 import 'reflect-metadata';
 import { Controller, Get, Inject, UseInterceptors } from '@nestjs/common';
+import type { AbstractHttpAdapter } from '@nestjs/core';
 import { ReadThrough, ReadThroughInterceptor, type RedisCacheModuleOptions } from '../../lib/index.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { uniquePrefix, useTestRedis } from '../helpers/test-redis.js';
 import { Counter, PLATFORMS, trackHttpApps, type HttpApp, type Platform } from './fixtures/http-app.js';
-import type { AbstractHttpAdapter } from '@nestjs/core';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);
