@@ -1,99 +1,127 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './free-port.js';
+import { infoField, runTool, stopAndRemove, waitFor } from './redis-process.helper.js';
 import { startRedisServer, type RedisServerHandle } from './redis-server.js';
+
+// Sentinel set-ups used to live here; existing callers keep importing them from this module.
+export { startRedisSentinel, type RedisSentinelHandle, type RedisSentinelOptions } from './redis-sentinel.js';
 
 /** Bound for `redis-cli --cluster create`, which itself polls once a second until nodes agree. */
 const CLUSTER_CREATE_TIMEOUT_MS = 20_000;
-/** Bound for every node to report `cluster_state:ok` after creation. */
-const CLUSTER_OK_TIMEOUT_MS = 10_000;
-/** Bound for the sentinel to answer `get-master-addr-by-name`. */
-const SENTINEL_READY_TIMEOUT_MS = 5_000;
+/** Bound for the new cluster to settle (state ok everywhere, replicas in sync). */
+const CLUSTER_SETTLE_TIMEOUT_MS = 15_000;
 
 /** Options for {@link startRedisCluster}. */
 export interface RedisClusterOptions {
-  /** Number of masters (no replicas). `redis-cli --cluster create` needs at least 3. */
+  /** Number of masters. `redis-cli --cluster create` needs at least 3. @default 3 */
   masters?: number;
+  /** Replicas per master (`--cluster-replicas`), the failover targets. @default 0 */
+  replicas?: number;
+}
+
+/** One node as a cluster member reports it in `CLUSTER NODES`. */
+export interface ClusterNodeView {
+  id: string;
+  port: number;
+  role: 'master' | 'replica';
+  /** Flagged `fail` or `fail?` by the reporting node. */
+  failed: boolean;
+  /** Node id of a replica's master; undefined for a master. */
+  masterId: string | undefined;
+  /** Slot ranges served, inclusive, e.g. `[[0, 5460]]`; empty for replicas and for masters that lost theirs. */
+  slots: Array<[number, number]>;
+  /** The process of this node, when it is one of ours. */
+  server: RedisServerHandle | undefined;
 }
 
 /** A private Redis Cluster; pass `rootNodes` straight to node-redis `createCluster`. */
 export interface RedisClusterHandle {
-  /** One entry per node, so a client can still bootstrap while a node is down. */
+  /** One entry per node (replicas included), so a client can still bootstrap while a node is down. */
   rootNodes: Array<{ url: string }>;
   /** The node processes, for fault injection (pause/kill/restart a master). */
   nodes: RedisServerHandle[];
+  /** `CLUSTER NODES` as seen by `from` (default: the first running node), parsed. */
+  topology(from?: RedisServerHandle): Promise<ClusterNodeView[]>;
+  /**
+   * Waits until the cluster is settled again, e.g. after a failover: every running node reports
+   * `cluster_state:ok`, all of them name the same live master for every slot range, and every
+   * running replica's link to its master is up.
+   *
+   * @returns the settled topology.
+   * @throws naming the last unsettled detail, when that takes longer than `timeoutMs`.
+   */
+  settled(timeoutMs: number): Promise<ClusterNodeView[]>;
   /** Stops every node and removes their directories. Idempotent. */
   stop(): Promise<void>;
 }
 
-/** A private master watched by one sentinel; pass the fields to node-redis `createSentinel`. */
-export interface RedisSentinelHandle {
-  /** Address of the sentinel, in node-redis `sentinelRootNodes` shape. */
-  sentinels: Array<{ host: string; port: number }>;
-  /** The monitored master's name, always `mymaster`. */
-  masterName: string;
-  /** The monitored master (no replicas, so a killed master stays down: no failover target). */
-  master: RedisServerHandle;
-  /** The sentinel process itself. */
-  sentinel: RedisServerHandle;
-  /** Stops the sentinel and the master and removes their directories. Idempotent. */
-  stop(): Promise<void>;
-}
-
-function run(file: string, args: string[], timeout: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${file} ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
-      else resolve(stdout);
+/** Parses a `CLUSTER NODES` reply; slots being imported or migrated (`[...]`) are ignored. */
+function parseClusterNodes(reply: string, servers: RedisServerHandle[]): ClusterNodeView[] {
+  return reply
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .map((line) => {
+      const [id, address, flags, master, , , , , ...slotFields] = line.split(' ');
+      const port = Number(/:(\d+)@/.exec(address)?.[1]);
+      const flagList = flags.split(',');
+      const slots = slotFields
+        .filter((field) => !field.startsWith('['))
+        .map((field): [number, number] => {
+          const [from, to = from] = field.split('-').map(Number);
+          return [from, to];
+        });
+      return {
+        id,
+        port,
+        role: flagList.includes('master') ? 'master' : 'replica',
+        failed: flagList.includes('fail') || flagList.includes('fail?'),
+        masterId: master === '-' ? undefined : master,
+        slots,
+        server: servers.find((server) => server.port === port),
+      };
     });
-  });
 }
 
-/** Stops servers and deletes their dirs; used both for normal teardown and failed setup. */
-async function stopAndRemove(servers: RedisServerHandle[], extraDirs: string[] = []): Promise<void> {
-  await Promise.all(servers.map((server) => server.stop()));
-  await Promise.all(
-    [...servers.map((server) => server.dir), ...extraDirs].map((dir) => rm(dir, { recursive: true, force: true })),
-  );
+/** The master serving `slot` in `topology`, if any. */
+export function masterOfSlot(topology: ClusterNodeView[], slot: number): ClusterNodeView | undefined {
+  return topology.find((node) => node.role === 'master' && node.slots.some(([from, to]) => slot >= from && slot <= to));
 }
 
-/**
- * Polls `check` every 100 ms until it returns true or `timeoutMs` passes.
- *
- * @returns the last diagnostic string `check` produced, for the timeout error.
- */
-async function waitFor(timeoutMs: number, check: () => Promise<[boolean, string]>): Promise<[boolean, string]> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      const [ok, detail] = await check();
-      if (ok) return [true, detail];
-      last = detail;
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
+/** One settle check; the string explains what is not settled yet. */
+async function checkSettled(servers: RedisServerHandle[]): Promise<[boolean, string]> {
+  const running = servers.filter((server) => server.running);
+  const signatures = new Set<string>();
+  for (const server of running) {
+    const info = await server.command('CLUSTER', 'INFO');
+    if (infoField(info, 'cluster_state') !== 'ok') return [false, `node ${server.port}: cluster_state ${infoField(info, 'cluster_state')}`];
+    const view = parseClusterNodes(await server.command('CLUSTER', 'NODES'), servers);
+    const owners = view.filter((node) => node.slots.length > 0);
+    const dead = owners.find((node) => node.failed || node.role !== 'master' || !node.server?.running);
+    if (dead) return [false, `node ${server.port} still routes slots to ${dead.port} (failed ${dead.failed}, running ${dead.server?.running})`];
+    signatures.add(owners.map((node) => `${node.port}=${JSON.stringify(node.slots)}`).sort().join(' '));
+    if (view.find((node) => node.server === server)?.role === 'replica') {
+      const link = infoField(await server.command('INFO', 'replication'), 'master_link_status');
+      if (link !== 'up') return [false, `replica ${server.port}: master_link_status ${link}`];
     }
-    await sleep(100);
   }
-  return [false, last];
+  if (signatures.size !== 1) return [false, `nodes disagree on slot owners: ${[...signatures].join(' | ')}`];
+  return [true, [...signatures][0]];
 }
 
 /**
- * Starts `masters` cluster-enabled `redis-server` processes on free ports, joins them with
- * `redis-cli --cluster create ... --cluster-replicas 0`, and waits until every node reports
- * `cluster_state:ok`.
+ * Starts `masters × (1 + replicas)` cluster-enabled `redis-server` processes on free ports, joins
+ * them with `redis-cli --cluster create ... --cluster-replicas <replicas>`, and waits until the
+ * cluster is settled (see {@link RedisClusterHandle.settled}).
  *
  * @throws if creation or convergence exceeds its bound; every started node is stopped first.
  */
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisClusterHandle> {
   const masters = options.masters ?? 3;
+  const replicas = options.replicas ?? 0;
   if (masters < 3) throw new Error(`startRedisCluster: redis-cli needs at least 3 masters, got ${masters}`);
 
   const started = await Promise.allSettled(
-    Array.from({ length: masters }, async () =>
+    Array.from({ length: masters * (1 + replicas) }, async () =>
       startRedisServer({
         args: [
           '--cluster-enabled', 'yes',
@@ -101,8 +129,10 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
           '--cluster-config-file', 'nodes.conf',
           // The default bus port is port+10000, which overflows 65535 for high ephemeral ports.
           '--cluster-port', String(await freePort()),
-          // Short enough that fault tests see a failed node within a couple of seconds.
+          // Short enough that fault tests see a failed node, and a replica take over, within seconds.
           '--cluster-node-timeout', '2000',
+          // Diskless sync waits 5 s for more replicas by default; ours should sync at once.
+          '--repl-diskless-sync-delay', '0',
         ],
       }),
     ),
@@ -114,18 +144,26 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     throw failure.reason;
   }
 
+  const topology = async (from?: RedisServerHandle): Promise<ClusterNodeView[]> => {
+    const reporter = from ?? nodes.find((node) => node.running);
+    if (reporter === undefined) throw new Error('no cluster node is running');
+    return parseClusterNodes(await reporter.command('CLUSTER', 'NODES'), nodes);
+  };
+  const settled = async (timeoutMs: number): Promise<ClusterNodeView[]> => {
+    const [ok, detail] = await waitFor(timeoutMs, () => checkSettled(nodes));
+    if (!ok) throw new Error(`cluster did not settle within ${timeoutMs} ms; ${detail}`);
+    return topology();
+  };
+
   try {
-    await run(
+    await runTool(
       'redis-cli',
-      ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', '0', '--cluster-yes'],
+      ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'],
       CLUSTER_CREATE_TIMEOUT_MS,
     );
-    const [ok, detail] = await waitFor(CLUSTER_OK_TIMEOUT_MS, async () => {
-      const infos = await Promise.all(nodes.map((node) => node.command('CLUSTER', 'INFO')));
-      const bad = infos.findIndex((info) => !/^cluster_state:ok\r?$/m.test(info));
-      return [bad === -1, bad === -1 ? '' : `node ${nodes[bad].port}:\n${infos[bad]}`];
-    });
-    if (!ok) throw new Error(`cluster did not reach cluster_state:ok within ${CLUSTER_OK_TIMEOUT_MS} ms; ${detail}`);
+    const view = await settled(CLUSTER_SETTLE_TIMEOUT_MS);
+    const attached = view.filter((node) => node.role === 'replica' && node.masterId !== undefined).length;
+    if (attached !== masters * replicas) throw new Error(`expected ${masters * replicas} replicas, the cluster has ${attached}`);
   } catch (err) {
     await stopAndRemove(nodes);
     throw err;
@@ -134,61 +172,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   return {
     rootNodes: nodes.map((node) => ({ url: node.url })),
     nodes,
+    topology,
+    settled,
     stop: () => stopAndRemove(nodes),
-  };
-}
-
-/**
- * Starts one master and one sentinel monitoring it as `mymaster` (quorum 1,
- * down-after-milliseconds 1000, hostnames not resolved), each on a free port, and waits until
- * the sentinel answers `SENTINEL get-master-addr-by-name mymaster` with the master's address.
- *
- * @throws if the sentinel does not answer within 5 s; both processes are stopped first.
- */
-export async function startRedisSentinel(): Promise<RedisSentinelHandle> {
-  const masterName = 'mymaster';
-  const master = await startRedisServer();
-  // Sentinel rewrites its config file at runtime, so it needs a private, writable copy.
-  const confDir = await mkdtemp(join(tmpdir(), 'readthrough-sentinel-'));
-  const configFile = join(confDir, 'sentinel.conf');
-  await writeFile(
-    configFile,
-    [
-      // Must precede `monitor`: with it off, 127.0.0.1 is taken literally.
-      'sentinel resolve-hostnames no',
-      `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 1`,
-      `sentinel down-after-milliseconds ${masterName} 1000`,
-      `sentinel failover-timeout ${masterName} 10000`,
-      '',
-    ].join('\n'),
-  );
-
-  let sentinel: RedisServerHandle;
-  try {
-    sentinel = await startRedisServer({ configFile, args: ['--sentinel'] });
-  } catch (err) {
-    await stopAndRemove([master], [confDir]);
-    throw err;
-  }
-
-  const [ok, detail] = await waitFor(SENTINEL_READY_TIMEOUT_MS, async () => {
-    const reply = await sentinel.command('SENTINEL', 'get-master-addr-by-name', masterName);
-    return [reply.split(/\s+/).join(' ') === `127.0.0.1 ${master.port}`, reply];
-  });
-  if (!ok) {
-    await stopAndRemove([sentinel, master], [confDir]);
-    throw new Error(`sentinel did not report ${masterName} within ${SENTINEL_READY_TIMEOUT_MS} ms; last reply: ${detail}`);
-  }
-
-  return {
-    sentinels: [{ host: '127.0.0.1', port: sentinel.port }],
-    masterName,
-    master,
-    sentinel,
-    // Sentinel first, so it does not log a bogus +sdown for the master during teardown.
-    stop: async () => {
-      await stopAndRemove([sentinel]);
-      await stopAndRemove([master], [confDir]);
-    },
   };
 }
