@@ -1,7 +1,9 @@
 /**
  * Jest runs in ESM mode because Nest 12 is ESM-only: `npm test` starts node with
  * --experimental-vm-modules, ts-jest compiles with useESM, and `.js` import suffixes in the
- * TypeScript sources are mapped back to the .ts files.
+ * TypeScript sources are mapped back to the .ts files. The one CommonJS source
+ * (lib/serializers/optional-peer.loader.cts, imported as .cjs) is mapped to its .cts file and
+ * compiled as CommonJS, as in the builds.
  * @type {import('jest').Config}
  */
 export default {
@@ -9,11 +11,13 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
+  moduleFileExtensions: ['ts', 'cts', 'js', 'cjs', 'mjs', 'json', 'node'],
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
+    '^(\\.{1,2}/.*)\\.cjs$': '$1.cts',
   },
   transform: {
-    '^.+\\.ts$': [
+    '^.+\\.c?ts$': [
       'ts-jest',
       {
         useESM: true,

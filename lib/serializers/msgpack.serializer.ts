@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import { SerializerUnavailableError } from '../errors/serializer-unavailable.error.js';
 import { CacheSerializer } from './cache.serializer.js';
+import { loadOptionalPeer } from './optional-peer.loader.cjs';
 
 interface MsgpackrPackr {
   pack(value: unknown): Buffer;
@@ -28,8 +28,7 @@ export class MsgpackSerializer extends CacheSerializer {
     super();
     let msgpackr: MsgpackrModule;
     try {
-      // Synchronous load of an optional peer: a constructor cannot await an import().
-      msgpackr = createRequire(import.meta.url)('msgpackr') as MsgpackrModule;
+      msgpackr = loadOptionalPeer('msgpackr') as MsgpackrModule;
     } catch (cause) {
       throw new SerializerUnavailableError('MsgpackSerializer', 'msgpackr', { cause });
     }

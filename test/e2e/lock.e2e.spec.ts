@@ -6,7 +6,7 @@ import { useTestRedis, uniquePrefix } from '../helpers/test-redis.js';
 import { startRedisServer } from '../helpers/redis-server.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const dist = pathToFileURL(resolve(root, 'dist/index.js')).href;
+const dist = pathToFileURL(resolve(root, 'dist/esm/index.js')).href;
 const worker = resolve(root, 'test/e2e/fixtures/lock-worker.mjs');
 
 interface WorkerLine {
@@ -41,7 +41,7 @@ function startWorker(env: Record<string, string>): { child: ChildProcess; lines:
 const redis = useTestRedis();
 
 beforeAll(() => {
-  if (!existsSync(resolve(root, 'dist/index.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
+  if (!existsSync(resolve(root, 'dist/esm/index.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
 });
 
 describe('lock: true across processes', () => {

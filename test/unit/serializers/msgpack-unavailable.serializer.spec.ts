@@ -1,11 +1,11 @@
 import { jest } from '@jest/globals';
 
 // Simulates an install without the optional peer `msgpackr`: the serializer loads it through
-// createRequire(), so node:module is replaced before the serializer module is first imported.
-// This file must not import the serializer statically (the mock would come too late).
+// its CommonJS loader, so that module is replaced before the serializer module is first
+// imported. This file must not import the serializer statically (the mock would come too late).
 const requested: string[] = [];
-jest.unstable_mockModule('node:module', () => ({
-  createRequire: () => (id: string) => {
+jest.unstable_mockModule('../../../lib/serializers/optional-peer.loader.cjs', () => ({
+  loadOptionalPeer: (id: string) => {
     requested.push(id);
     const error = new Error(`Cannot find module '${id}'`) as NodeJS.ErrnoException;
     error.code = 'MODULE_NOT_FOUND';
