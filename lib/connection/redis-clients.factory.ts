@@ -1,0 +1,144 @@
+import {
+  RESP_TYPES,
+  createClient,
+  createClientPool,
+  createCluster,
+  createSentinel,
+  type RedisClientPoolType,
+  type RedisClientType,
+  type RedisClusterType,
+  type RedisSentinelType,
+} from 'redis';
+import type { ResolvedConnection } from '../options/resolved-redis-cache-options.interface.js';
+import { buildClientOptions } from './redis-client-options.factory.js';
+
+/** The client handed to `RedisPoolService.execute`: a pooled connection, or the cluster / sentinel client. */
+export type RedisExecutionClient = RedisClientType | RedisClusterType | RedisSentinelType;
+
+/** Byte-oriented commands the cache needs; all three node-redis client kinds provide them. */
+export interface BufferCommands {
+  get(key: string): Promise<Buffer | null>;
+  set(
+    key: string,
+    value: Buffer | string,
+    options: { expiration: { type: 'PX'; value: number }; condition?: 'NX' },
+  ): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  unlink(keys: string | string[]): Promise<number>;
+  exists(keys: string | string[]): Promise<number>;
+  pTTL(key: string): Promise<number>;
+  ping(): Promise<unknown>;
+}
+
+/** GET with string replies (node-redis' default type mapping). */
+export interface TextCommands {
+  get(key: string): Promise<string | null>;
+}
+
+/** The commands the cache sends on one connection: byte replies, plus text replies for text entries. */
+export interface CacheCommands {
+  readonly bytes: BufferCommands;
+  readonly text: TextCommands;
+}
+
+/** One server whose keyspace `deleteByPrefix` walks (a cluster has one per master). */
+export interface ScanNode {
+  scan(cursor: string, options: { MATCH: string; COUNT: number }): Promise<{ cursor: string; keys: string[] }>;
+  unlink(keys: string | string[]): Promise<number>;
+}
+
+/** What the lifecycle needs of a node-redis client, pool, cluster or sentinel. */
+export interface ManagedConnection {
+  close(): Promise<unknown>;
+  destroy(): unknown;
+  on(event: 'error', listener: (error: unknown) => void): unknown;
+  connect(): Promise<unknown>;
+  readonly isReady?: boolean;
+}
+
+/** The node-redis objects of one application, behind the narrow interfaces the rest of the library uses. */
+export interface RedisClients {
+  /** The multiplexed connection of the cache commands (client, cluster or sentinel). */
+  readonly main: ManagedConnection;
+  /** node-redis' connection pool for `execute()`; standalone servers only. */
+  readonly pool: ManagedConnection | undefined;
+  readonly commands: CacheCommands;
+  /** The servers to SCAN: every master of a cluster, else the one server. */
+  scanNodes(): Promise<ScanNode[]>;
+  /**
+   * Runs `fn` with a connection that is the caller's alone: a pooled connection (standalone),
+   * a leased master connection (sentinel), or the cluster client. `onLent` is called when
+   * `fn` is about to run, so the caller can tell "no connection" from "`fn` failed".
+   */
+  lend<T>(fn: (client: RedisExecutionClient) => Promise<T>, onLent: () => void): Promise<T>;
+}
+
+/**
+ * Creates (without connecting) the node-redis objects for a connection shape. The only place
+ * that casts node-redis' generic types: their full generics (modules, functions, scripts,
+ * RESP version, type mapping) differ per client kind and are irrelevant to the narrow
+ * interfaces above, which all three kinds satisfy.
+ */
+export function createRedisClients(connection: ResolvedConnection, connectionName: string): RedisClients {
+  if (connection.kind === 'cluster') {
+    const defaults = buildClientOptions(connection.cluster.defaults ?? {}, connectionName);
+    const cluster = createCluster({ ...connection.cluster, defaults });
+    return {
+      ...wrap(cluster, undefined),
+      async scanNodes() {
+        const nodes: ScanNode[] = [];
+        for (const master of cluster.masters) nodes.push((await cluster.nodeClient(master)) as unknown as ScanNode);
+        return nodes;
+      },
+      lend(fn, onLent) {
+        onLent();
+        return fn(cluster as unknown as RedisExecutionClient);
+      },
+    };
+  }
+  if (connection.kind === 'sentinel') {
+    const nodeClientOptions = buildClientOptions(connection.sentinel.nodeClientOptions ?? {}, connectionName);
+    const sentinel = createSentinel({ ...connection.sentinel, nodeClientOptions } as never) as unknown as RedisSentinelType;
+    return {
+      ...wrap(sentinel, undefined),
+      // The sentinel client itself scans its master (a leased sentinel client is not needed).
+      scanNodes: () => Promise.resolve([sentinel as unknown as ScanNode]),
+      lend(fn, onLent) {
+        return sentinel.use((client) => {
+          onLent();
+          return fn(client as unknown as RedisExecutionClient);
+        });
+      },
+    };
+  }
+  const clientOptions = buildClientOptions(connection.client, connectionName);
+  const client = createClient(clientOptions);
+  const pool = createClientPool(clientOptions, {
+    minimum: connection.pool.minimum,
+    maximum: connection.pool.maximum,
+    acquireTimeout: connection.pool.acquireTimeoutMs,
+  }) as unknown as RedisClientPoolType;
+  return {
+    ...wrap(client, pool),
+    scanNodes: () => Promise.resolve([client as unknown as ScanNode]),
+    lend(fn, onLent) {
+      return pool.execute((lent) => {
+        onLent();
+        return fn(lent as unknown as RedisExecutionClient);
+      });
+    },
+  };
+}
+
+function wrap(main: object, pool: object | undefined): Pick<RedisClients, 'main' | 'pool' | 'commands'> {
+  const typed = main as unknown as { withTypeMapping(mapping: object): BufferCommands };
+  return {
+    main: main as ManagedConnection,
+    pool: pool as ManagedConnection | undefined,
+    commands: {
+      // Byte replies for entries; a type-mapped proxy over the same connection, not a new one.
+      bytes: typed.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer }),
+      text: main as unknown as TextCommands,
+    },
+  };
+}

@@ -1,0 +1,189 @@
+import type { Logger } from '@nestjs/common';
+import { ErrorReply } from 'redis';
+import { RedisCacheConnectionError } from '../errors/redis-cache-connection.error.js';
+import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
+import { CircuitBreaker, type CircuitState } from '../utils/circuit-breaker.util.js';
+import { OperationDeadline } from '../utils/operation-deadline.util.js';
+import type { BufferCommands, CacheCommands, ScanNode } from './redis-clients.factory.js';
+
+const SCAN_BATCH = 500;
+/** Releases a lock only for its owner, so a slow holder never deletes a successor's lock. */
+const COMPARE_AND_DELETE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+
+/**
+ * The cache's narrow Redis commands, on one multiplexed connection (pipelined: node-redis
+ * writes concurrent commands back to back). Every command is bounded by `operationTimeout`,
+ * skipped while the circuit breaker is open, and fails fast while disconnected.
+ *
+ * Adding a command: one method that calls {@link bounded} with a one-line closure over
+ * {@link BufferCommands} (extend that interface in the clients factory if node-redis' method
+ * is not listed yet), so it gets the deadline, the breaker and the attempt count for free.
+ */
+export class RedisCommandLane {
+  private readonly deadline: OperationDeadline;
+  private readonly breaker: CircuitBreaker | undefined;
+  private commands: CacheCommands | undefined;
+  private scanNodes: (() => Promise<ScanNode[]>) | undefined;
+  private attempts = 0;
+
+  constructor(
+    private readonly options: ResolvedRedisCacheOptions,
+    private readonly logger: Logger,
+  ) {
+    const breakerOptions = options.circuitBreaker;
+    const breaker = breakerOptions
+      ? new CircuitBreaker(breakerOptions.failureThreshold, breakerOptions.cooldownMs, (state, previous) =>
+          this.onBreakerChange(state, previous),
+        )
+      : undefined;
+    this.breaker = breaker;
+    this.deadline = new OperationDeadline(
+      options.operationTimeoutMs,
+      breaker && {
+        succeeded: () => breaker.succeeded(),
+        // An error reply (WRONGTYPE, NOPERM...) means the server answered: it is up.
+        failed: (error) => (error instanceof ErrorReply ? breaker.succeeded() : breaker.failed()),
+      },
+    );
+  }
+
+  /** State of the circuit breaker (`closed` when it is turned off). */
+  get circuitState(): CircuitState {
+    return this.breaker?.state ?? 'closed';
+  }
+
+  /** Commands sent to Redis since start-up (rejected by an open breaker: not counted). */
+  get commandAttempts(): number {
+    return this.attempts;
+  }
+
+  /** Points the lane at a connection's commands (at module init). */
+  attach(commands: CacheCommands, scanNodes: () => Promise<ScanNode[]>): void {
+    this.commands = commands;
+    this.scanNodes = scanNodes;
+  }
+
+  /** Stops the deadline's timer (at shutdown); commands still pending settle on their own. */
+  dispose(): void {
+    this.deadline.dispose();
+  }
+
+  /** GET as raw bytes, or `null` when the key does not exist. */
+  get(key: string): Promise<Buffer | null> {
+    return this.bounded((c) => c.bytes.get(key), 'GET');
+  }
+
+  /** GET decoded as UTF-8, or `null`: node-redis decodes the reply once, with no Buffer copy. */
+  getText(key: string): Promise<string | null> {
+    return this.bounded((c) => c.text.get(key), 'GET');
+  }
+
+  /** SET with a time to live in milliseconds (`PX`): no key is ever written without one. */
+  async set(key: string, value: Buffer | string, ttlMs: number): Promise<void> {
+    await this.bounded((c) => c.bytes.set(key, value, { expiration: { type: 'PX', value: ttlMs } }), 'SET');
+  }
+
+  /** SET NX PX: writes only if the key does not exist; resolves whether it wrote. */
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    const reply = await this.bounded(
+      (c) => c.bytes.set(key, value, { expiration: { type: 'PX', value: ttlMs }, condition: 'NX' }),
+      'SET NX',
+    );
+    return reply !== null;
+  }
+
+  /** Deletes the key only if it holds `value` (atomic compare-and-delete, for lock release). */
+  async deleteIfEquals(key: string, value: string): Promise<boolean> {
+    const reply = await this.bounded((c) => c.bytes.eval(COMPARE_AND_DELETE, { keys: [key], arguments: [value] }), 'EVAL');
+    return reply === 1;
+  }
+
+  /** UNLINK (non-blocking delete); returns how many keys existed. */
+  unlink(key: string): Promise<number> {
+    return this.bounded((c) => c.bytes.unlink(key), 'UNLINK');
+  }
+
+  /** Whether the key exists. */
+  async exists(key: string): Promise<boolean> {
+    return (await this.bounded((c) => c.bytes.exists(key), 'EXISTS')) > 0;
+  }
+
+  /** Remaining time to live in ms; -2 when the key does not exist, -1 when it has no TTL. */
+  pttl(key: string): Promise<number> {
+    return this.bounded((c) => c.bytes.pTTL(key), 'PTTL');
+  }
+
+  /** PING, bounded by the operation timeout. */
+  async ping(): Promise<void> {
+    await this.bounded((c) => c.bytes.ping(), 'PING');
+  }
+
+  /**
+   * Deletes every key that starts with `keyPrefix` using SCAN + UNLINK in batches (never KEYS or
+   * FLUSHDB), on every master of a cluster. `keyPrefix` is glob-escaped, so it only ever matches
+   * literally.
+   */
+  async deleteByPrefix(keyPrefix: string): Promise<number> {
+    const scanNodes = this.scanNodes;
+    if (!scanNodes) throw this.notConnected();
+    const match = `${escapeGlob(keyPrefix)}*`;
+    let deleted = 0;
+    for (const node of await scanNodes()) {
+      let cursor = '0';
+      do {
+        const batch = await node.scan(cursor, { MATCH: match, COUNT: SCAN_BATCH });
+        cursor = batch.cursor;
+        // In a cluster each key may live in another slot: UNLINK one key per call there.
+        for (const key of batch.keys) deleted += await node.unlink(key);
+      } while (cursor !== '0');
+    }
+    return deleted;
+  }
+
+  /** The error of a command sent before {@link attach} or with the memory store. */
+  notConnected(): RedisCacheConnectionError {
+    return new RedisCacheConnectionError(
+      this.options.store === 'memory'
+        ? 'RedisPoolService has no connection: the module is configured with store: "memory"'
+        : 'RedisPoolService is not connected (module not initialised, or already shut down)',
+    );
+  }
+
+  private bounded<T>(command: (commands: CacheCommands) => Promise<T>, name: string): Promise<T> {
+    const commands = this.commands;
+    if (!commands) return Promise.reject(this.notConnected());
+    return this.send(commands, command, name);
+  }
+
+  private send<C, T>(context: C, command: (context: C) => Promise<T>, name: string): Promise<T> {
+    if (this.breaker && !this.breaker.allow()) return Promise.reject(breakerOpen(name));
+    this.attempts++;
+    let pending: Promise<T>;
+    try {
+      pending = command(context);
+    } catch (error) {
+      // node-redis throws synchronously for some states (closed client); keep it a rejection,
+      // and tell the breaker, or a half-open probe would never finish.
+      this.breaker?.failed();
+      return Promise.reject(error);
+    }
+    return this.deadline.run(pending, name);
+  }
+
+  private onBreakerChange(state: CircuitState, previous: CircuitState): void {
+    if (state === 'open') {
+      const cooldownMs = this.options.circuitBreaker && this.options.circuitBreaker.cooldownMs;
+      this.logger.warn(`Circuit breaker open (was ${previous}): skipping Redis for ${cooldownMs} ms, calls run uncached`);
+    } else if (state === 'closed') {
+      this.logger.log(`Circuit breaker closed: Redis answered the probe, caching resumes`);
+    }
+  }
+}
+
+function breakerOpen(name: string): RedisCacheConnectionError {
+  return new RedisCacheConnectionError(`Redis skipped: circuit breaker open after repeated failures (${name})`);
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
