@@ -44,7 +44,7 @@ export interface RedisClusterHandle {
   /**
    * Waits until the cluster is settled again, e.g. after a failover: every running node reports
    * `cluster_state:ok`, all of them name the same live master for every slot range, and every
-   * running replica's link to its master is up.
+   * running replica's link to its master is up, and all of them name the same replicas.
    *
    * @returns the settled topology.
    * @throws naming the last unsettled detail, when that takes longer than `timeoutMs`.
@@ -87,8 +87,11 @@ export function masterOfSlot(topology: ClusterNodeView[], slot: number): Cluster
   return topology.find((node) => node.role === 'master' && node.slots.some(([from, to]) => slot >= from && slot <= to));
 }
 
-/** One settle check; the string explains what is not settled yet. */
-async function checkSettled(servers: RedisServerHandle[]): Promise<[boolean, string]> {
+/**
+ * One settle check: the string explains what is not settled yet or, when settled, is the
+ * agreed layout. `replicas` is how many attached replicas every view must show.
+ */
+async function checkSettled(servers: RedisServerHandle[], replicas?: number): Promise<[boolean, string]> {
   const running = servers.filter((server) => server.running);
   const signatures = new Set<string>();
   for (const server of running) {
@@ -98,13 +101,18 @@ async function checkSettled(servers: RedisServerHandle[]): Promise<[boolean, str
     const owners = view.filter((node) => node.slots.length > 0);
     const dead = owners.find((node) => node.failed || node.role !== 'master' || !node.server?.running);
     if (dead) return [false, `node ${server.port} still routes slots to ${dead.port} (failed ${dead.failed}, running ${dead.server?.running})`];
-    signatures.add(owners.map((node) => `${node.port}=${JSON.stringify(node.slots)}`).sort().join(' '));
+    // Gossip is eventually consistent: every node must tell the same story of who serves and who replicates whom.
+    const attached = view
+      .filter((node) => node.role === 'replica' && !node.failed && node.server?.running)
+      .map((node) => `${node.port}->${view.find((master) => master.id === node.masterId)?.port}`);
+    if (replicas !== undefined && attached.length !== replicas) return [false, `node ${server.port} sees ${attached.length} replicas`];
+    signatures.add([...owners.map((node) => `${node.port}=${JSON.stringify(node.slots)}`), ...attached].sort().join(' '));
     if (view.find((node) => node.server === server)?.role === 'replica') {
       const link = infoField(await server.command('INFO', 'replication'), 'master_link_status');
       if (link !== 'up') return [false, `replica ${server.port}: master_link_status ${link}`];
     }
   }
-  if (signatures.size !== 1) return [false, `nodes disagree on slot owners: ${[...signatures].join(' | ')}`];
+  if (signatures.size !== 1) return [false, `nodes disagree: ${[...signatures].join(' | ')}`];
   return [true, [...signatures][0]];
 }
 
@@ -149,8 +157,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     if (reporter === undefined) throw new Error('no cluster node is running');
     return parseClusterNodes(await reporter.command('CLUSTER', 'NODES'), nodes);
   };
-  const settled = async (timeoutMs: number): Promise<ClusterNodeView[]> => {
-    const [ok, detail] = await waitFor(timeoutMs, () => checkSettled(nodes));
+  const settled = async (timeoutMs: number, attachedReplicas?: number): Promise<ClusterNodeView[]> => {
+    const [ok, detail] = await waitFor(timeoutMs, () => checkSettled(nodes, attachedReplicas));
     if (!ok) throw new Error(`cluster did not settle within ${timeoutMs} ms; ${detail}`);
     return topology();
   };
@@ -161,9 +169,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'],
       CLUSTER_CREATE_TIMEOUT_MS,
     );
-    const view = await settled(CLUSTER_SETTLE_TIMEOUT_MS);
-    const attached = view.filter((node) => node.role === 'replica' && node.masterId !== undefined).length;
-    if (attached !== masters * replicas) throw new Error(`expected ${masters * replicas} replicas, the cluster has ${attached}`);
+    await settled(CLUSTER_SETTLE_TIMEOUT_MS, masters * replicas);
   } catch (err) {
     await stopAndRemove(nodes);
     throw err;
