@@ -19,6 +19,7 @@ import type { CacheEntry } from '../serializers/cache-entry.codec.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
 import { isJsonBody, JSON_CONTENT_TYPE, matchesIfNoneMatch, weakEtag, type HttpCacheEntry } from './http-cache-entry.util.js';
+import { RequestCredentials } from './request-credentials.util.js';
 import { RoutePolicyRegistry, type RoutePolicy } from './route-policy.registry.js';
 
 /** How a response was produced, as told by the cache status header. */
@@ -68,9 +69,10 @@ interface Production {
  *
  * Only GET and HEAD are cached (HEAD answers from GET's entry), only allowed statuses (200 by
  * default), never streams, `StreamableFile`, responses that set cookies or say
- * `Cache-Control: no-store | private`. Requests with `Authorization` or `Cookie` bypass the
- * cache unless the key names the user (`{user.id}`, `{headers.authorization}` — hashed) or the
- * route says `shared: true`. Interceptors run after guards, so auth is checked on every hit.
+ * `Cache-Control: no-store | private`. Requests that carry a credential (`http.credentialHeaders`
+ * such as `Authorization`, `Cookie`, `X-API-Key`; `http.credentialQueryParams` such as
+ * `access_token`) or on which a guard set `req.user` bypass the cache unless the key names the
+ * principal (`{user.id}`, `{headers.x-api-key}` — hashed) or the route says `shared: true`. Interceptors run after guards, so auth is checked on every hit.
  *
  * Extend it and override the `protected` hooks to change keys or rules.
  *
@@ -87,6 +89,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
   protected readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly warnings = new ThrottledLogger(this.logger);
   private readonly keys: CacheKeyBuilder;
+  private readonly credentials: RequestCredentials;
 
   constructor(
     protected readonly executor: ReadThroughExecutor,
@@ -95,6 +98,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
     protected readonly adapterHost: HttpAdapterHost,
   ) {
     this.keys = new CacheKeyBuilder(options.prefix);
+    this.credentials = new RequestCredentials(options.http.credentialHeaders, options.http.credentialQueryParams);
   }
 
   /** @internal Nest interceptor entry point. */
@@ -136,7 +140,10 @@ export class ReadThroughInterceptor implements NestInterceptor {
     if (this.options.http.respectRequestCacheControl && /\bno-store\b/i.test(headerText(request.headers['cache-control']))) {
       return false;
     }
-    const hasCredentials = request.headers.authorization !== undefined || request.headers.cookie !== undefined;
+    // A guard that authenticated the request (req.user) makes it per-principal too, whatever
+    // carried the credential.
+    const hasCredentials =
+      request.user != null || this.credentials.carried(request.headers, String(this.adapterHost.httpAdapter.getRequestUrl(request)));
     if (!hasCredentials || route.shared) return true;
     if (!route.key.perPrincipal) return false;
     // A key naming {user.id} while no guard set a user would put every caller under one key.

@@ -63,7 +63,8 @@ export class RoutePolicyRegistry {
     }
     let key: RequestKeyFactory;
     try {
-      key = createRequestKeyFactory(metadata.key);
+      const { credentialHeaders, credentialQueryParams } = this.options.http;
+      key = createRequestKeyFactory(metadata.key, { credentialHeaders, credentialQueryParams, missing: metadata.options.missingKeyValue });
     } catch (error) {
       throw new InvalidRedisCacheOptionsError(field('key'), describeError(error).replace(/^TypeError: /, ''), 'fix the @ReadThrough key');
     }

@@ -40,6 +40,19 @@ export interface HttpCacheOptions {
    */
   unkeyedHeaders?: string[];
   /**
+   * Request headers that carry a credential. A request with any of them is per-principal: it
+   * bypasses the cache unless the key names the principal or the route is `shared`; a key
+   * placeholder that reads one (`{headers.x-api-key}`) stores its SHA-256 digest, never the secret.
+   * @default ['authorization', 'proxy-authorization', 'cookie', 'x-api-key', 'x-auth-token']
+   */
+  credentialHeaders?: string[];
+  /**
+   * Query parameters that carry a credential, with the same rules as `credentialHeaders`; in a
+   * key (the default key, or `{query.access_token}`) their values are stored as SHA-256 digests.
+   * @default ['access_token', 'api_key', 'apikey', 'token']
+   */
+  credentialQueryParams?: string[];
+  /**
    * The `Host` a handler sees while producing a response that will be stored.
    * @default the server's own address as the socket sees it (`<localAddress>:<localPort>`)
    */

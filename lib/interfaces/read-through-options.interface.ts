@@ -5,13 +5,15 @@ import type { SerializerName } from './redis-cache-module-options.interface.js';
 /** Cross-process stampede lock (`lock` option). */
 export interface ReadThroughLockOptions {
   /**
-   * How long the lock is held at most: if its holder dies, others take over after this.
+   * The lock's lease: its holder renews it every third of this while the method runs, so a
+   * method may take longer; if the holder dies, the lock expires and others take over within this.
    * @default '5s'
    */
   ttl?: Duration;
   /**
-   * How long other processes wait for the holder's value before running the method themselves.
-   * @default '5s'
+   * How long other processes wait for the holder's value before running the method themselves
+   * (it bounds a holder that hangs; a slow one keeps its lease).
+   * @default '30s'
    */
   wait?: Duration;
 }
@@ -49,6 +51,14 @@ export interface ReadThroughOptions<R = unknown> {
    * @default false
    */
   shared?: boolean;
+  /**
+   * What a key placeholder that reads `undefined` does (a missing argument or property, a query
+   * parameter or header the request does not carry). `'bypass'`: the call runs uncached with a
+   * warning, so a misspelled placeholder (`{0.idd}`, `{query.pgae}`) can never put every caller
+   * under one key. `'empty'`: the value counts as "absent" and all such calls share an entry.
+   * @default 'bypass'
+   */
+  missingKeyValue?: 'bypass' | 'empty';
   /** Controller routes only: statuses whose responses are stored. @default module `http.statuses` */
   statuses?: number[];
 }

@@ -3,6 +3,21 @@ import { encodeStableValue } from './stable-value.encoder.js';
 /** A compiled key template: reads values from `root` (the argument list or the request). */
 export type CompiledKeyTemplate = (root: unknown) => string;
 
+/** What a placeholder that reads `undefined` does; see {@link compileKeyTemplate}. */
+export type MissingKeyValue = 'bypass' | 'empty';
+
+/**
+ * Thrown by a compiled template when a placeholder reads `undefined`: a misspelled path
+ * (`{0.idd}`, `{query.pgae}`) would otherwise put every caller under one key. Callers treat it
+ * like any key that cannot be built: the call runs uncached, with a warning.
+ */
+export class MissingKeyValueError extends TypeError {
+  constructor(readonly placeholder: string) {
+    super(`placeholder "{${placeholder}}" read nothing (undefined); the call runs uncached so that callers are never merged`);
+    this.name = 'MissingKeyValueError';
+  }
+}
+
 /** Result of parsing a template: its literal parts, placeholder paths, and whether it is valid. */
 export interface ParsedKeyTemplate {
   readonly literals: readonly string[];
@@ -49,10 +64,14 @@ export function parseKeyTemplate(template: string): ParsedKeyTemplate {
  * `'{0}:{1}'` gives `a%3Ab:c`, while `('a','b:c')` gives `a:b%3Ac`.
  *
  * Values are interpolated in their text form (a number `1` and a string `'1'` share a key, as
- * in a URL); objects and arrays are encoded with sorted keys behind a `%j` mark, and
- * `undefined` and `null` get marks of their own: no escaped string can produce any of them.
+ * in a URL); objects and arrays are encoded with sorted keys behind a `%j` mark, and `null` gets
+ * a mark of its own: no escaped string can produce any of them.
+ *
+ * A placeholder that reads `undefined` throws {@link MissingKeyValueError} (`missing: 'bypass'`,
+ * the default), or, with `missing: 'empty'`, interpolates the `%u` mark, so that every caller
+ * without the value shares one entry.
  */
-export function compileKeyTemplate(template: string): CompiledKeyTemplate {
+export function compileKeyTemplate(template: string, missing: MissingKeyValue = 'bypass'): CompiledKeyTemplate {
   const { literals, paths } = parseKeyTemplate(template);
   if (paths.length === 0) return () => template;
   const escaped = new Set(['%', ':']);
@@ -68,26 +87,44 @@ export function compileKeyTemplate(template: string): CompiledKeyTemplate {
     escaped.add(first);
   }
   const escape = buildEscaper(escaped);
+  const names = paths.map((path) => path.join('.'));
+  const bypass = missing === 'bypass';
   return (root: unknown): string => {
     let key = literals[0];
-    for (let i = 0; i < paths.length; i++) key += interpolate(readPath(root, paths[i]), escape) + literals[i + 1];
+    for (let i = 0; i < paths.length; i++) {
+      const value = readPath(root, paths[i]);
+      if (value === undefined && bypass) throw new MissingKeyValueError(names[i]);
+      key += interpolate(value, escape) + literals[i + 1];
+    }
     return key;
   };
 }
 
 /**
- * The value at `path` under `root`, reading own properties only (a template must not reach
- * Object.prototype members); `undefined` when any step is missing.
+ * The value at `path` under `root`; `undefined` when any step is missing. A step reads an own
+ * property, or a getter that a class (or Mongoose-style model) defines on its prototype, so
+ * `{0.id}` works on objects that expose `#private` state through accessors. Members of
+ * `Object.prototype` and `Function.prototype` (`constructor`, `__proto__`, `toString`) and
+ * inherited data members such as methods are never read.
  */
 export function readPath(root: unknown, path: readonly string[]): unknown {
   let current = root;
   for (const segment of path) {
     if (current === null || current === undefined) return undefined;
-    current = Object.prototype.hasOwnProperty.call(current, segment)
-      ? (current as Record<string, unknown>)[segment]
-      : undefined;
+    current = isReadable(current, segment) ? (current as Record<string, unknown>)[segment] : undefined;
   }
   return current;
+}
+
+function isReadable(target: unknown, name: string): boolean {
+  if (Object.prototype.hasOwnProperty.call(target, name)) return true;
+  let prototype: unknown = Object.getPrototypeOf(target);
+  while (prototype !== null && prototype !== Object.prototype && prototype !== Function.prototype) {
+    const descriptor = Object.getOwnPropertyDescriptor(prototype, name);
+    if (descriptor) return typeof descriptor.get === 'function';
+    prototype = Object.getPrototypeOf(prototype);
+  }
+  return false;
 }
 
 function interpolate(value: unknown, escape: (text: string) => string): string {

@@ -4,8 +4,11 @@
  * type carries a tag (`1n`, `D(…)`, `Map{…}`). Used for keys omitted by the user (the whole
  * argument list) and for objects interpolated into key templates.
  *
- * Throws a `TypeError` for values that have no stable identity (functions, symbols, cycles);
- * the caller treats that as "cannot cache this call".
+ * A value with a serialisation of its own uses it (`toJSON`, as `Date`, `URL` and Mongoose
+ * documents have; `URLSearchParams#toString`; the bytes of a `Buffer`).
+ *
+ * Throws a `TypeError` for values that have no stable identity (functions, symbols, cycles,
+ * class instances with no enumerable state); the caller treats that as "cannot cache this call".
  */
 export function encodeStableValue(value: unknown): string {
   return encode(value, new Set());
@@ -36,6 +39,8 @@ function encodeObject(value: object, ancestors: Set<object>): string {
   if (ArrayBuffer.isView(value)) return `B(${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')})`;
   if (value instanceof ArrayBuffer) return `AB(${Buffer.from(value).toString('base64')})`;
   if (value instanceof RegExp) return `R(${String(value)})`;
+  // Its pairs are internal slots, invisible to Object.keys: its own text form is its identity.
+  if (value instanceof URLSearchParams) return `USP(${JSON.stringify(value.toString())})`;
   ancestors.add(value);
   try {
     if (Array.isArray(value)) {
@@ -58,7 +63,13 @@ function encodeObject(value: object, ancestors: Set<object>): string {
       if (record[key] !== undefined) parts.push(`${JSON.stringify(key)}:${encode(record[key], ancestors)}`);
     }
     const prototype: unknown = Object.getPrototypeOf(value);
-    const tag = prototype === Object.prototype || prototype === null ? '' : (value.constructor?.name ?? '');
+    const plain = prototype === Object.prototype || prototype === null;
+    // A class instance with no enumerable state (only #private fields, internal slots, or
+    // state behind getters) would encode as `User{}` for every instance: no identity at all.
+    if (!plain && parts.length === 0) {
+      throw new TypeError(`a ${value.constructor?.name ?? 'class'} instance with no enumerable state has no stable identity for a cache key`);
+    }
+    const tag = plain ? '' : (value.constructor?.name ?? '');
     return `${tag}{${parts.join(',')}}`;
   } finally {
     ancestors.delete(value);

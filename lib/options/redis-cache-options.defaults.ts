@@ -50,11 +50,16 @@ export const DEFAULTS = {
       'x-rewrite-url',
       'accept-language',
     ],
+    credentialHeaders: ['authorization', 'proxy-authorization', 'cookie', 'x-api-key', 'x-auth-token'],
+    credentialQueryParams: ['access_token', 'api_key', 'apikey', 'token'],
   },
 } as const satisfies Omit<Required<RedisCacheModuleOptions>, 'client' | 'cluster' | 'sentinel' | 'serializer'>;
 
-/** Defaults of the `lock` option when it is `true`. */
-export const LOCK_DEFAULTS = { ttl: '5s', wait: '5s' } as const;
+/**
+ * Defaults of the `lock` option when it is `true`. The holder renews its lease while the method
+ * runs, so `wait`, not `ttl`, decides how slow a method may be before waiters run it too.
+ */
+export const LOCK_DEFAULTS = { ttl: '5s', wait: '30s' } as const;
 
 /** Statuses that may never be stored, whatever the options say (RELIABILITY.md §3.3). */
 export const NEVER_CACHED_STATUSES: ReadonlySet<number> = new Set([206, 304]);

@@ -16,7 +16,9 @@ import type {
   ResolvedRedisCacheOptions,
 } from './resolved-redis-cache-options.interface.js';
 
-const NAME_PATTERN = /^[\w.:{}/-]+$/;
+// No `:`: it separates `<prefix>:<namespace>:<key>`, so a prefix or namespace holding one could
+// read another's keys (namespace `eu` + key `default:price`) or fall under another's clear().
+const NAME_PATTERN = /^[\w.{}/-]+$/;
 const SERIALIZER_ID_PATTERN = /^[\w.+-]{1,32}$/;
 
 /**
@@ -131,6 +133,12 @@ function resolveHttp(raw: HttpCacheOptions): ResolvedHttpCacheOptions {
   if (!Array.isArray(unkeyed) || unkeyed.some((name) => typeof name !== 'string' || name === '')) {
     fail('http.unkeyedHeaders', 'expected an array of header names', "use e.g. ['x-forwarded-host']");
   }
+  const credentialHeaders = resolveNames('http.credentialHeaders', raw.credentialHeaders ?? DEFAULTS.http.credentialHeaders, "['authorization', 'x-api-key']");
+  const credentialQueryParams = resolveNames(
+    'http.credentialQueryParams',
+    raw.credentialQueryParams ?? DEFAULTS.http.credentialQueryParams,
+    "['access_token', 'api_key']",
+  );
   if (raw.canonicalHost !== undefined && (typeof raw.canonicalHost !== 'string' || raw.canonicalHost === '')) {
     fail('http.canonicalHost', `${describe(raw.canonicalHost)} is not a host`, "use e.g. 'api.example.com'");
   }
@@ -145,7 +153,17 @@ function resolveHttp(raw: HttpCacheOptions): ResolvedHttpCacheOptions {
     ),
     unkeyedHeaders: unkeyed.map((name) => name.toLowerCase()),
     canonicalHost: raw.canonicalHost,
+    credentialHeaders,
+    credentialQueryParams,
   };
+}
+
+/** A list of header or parameter names, lower-cased. */
+function resolveNames(field: string, value: unknown, example: string): string[] {
+  if (!Array.isArray(value) || value.some((name) => typeof name !== 'string' || name === '')) {
+    fail(field, 'expected an array of non-empty names', `use e.g. ${example}`);
+  }
+  return (value as string[]).map((name) => name.toLowerCase());
 }
 
 /** Validates a time to live (module or per method): > 0 and at most 365 days. */
@@ -162,8 +180,11 @@ export function resolveName(field: string, value: unknown): string {
     fail(
       field,
       `${JSON.stringify(value)} is not a valid name`,
-      `use at most ${LIMITS.maxNameLength} letters, digits or . _ - : { } / (it becomes part of every key and of SCAN patterns)`,
+      `use at most ${LIMITS.maxNameLength} letters, digits or . _ - { } / and no ":" (it separates the parts of every key), e.g. 'shop-eu'`,
     );
+  }
+  if (value.startsWith('__')) {
+    fail(field, `${JSON.stringify(value)} starts with "__", which is reserved for the library's own keys (locks)`, `choose a name that does not start with "__"`);
   }
   return value;
 }

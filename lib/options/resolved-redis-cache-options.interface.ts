@@ -44,6 +44,10 @@ export interface ResolvedHttpCacheOptions {
   /** Lower-case header names. */
   readonly unkeyedHeaders: readonly string[];
   readonly canonicalHost: string | undefined;
+  /** Lower-case header names that carry a credential. */
+  readonly credentialHeaders: readonly string[];
+  /** Lower-case query parameter names that carry a credential. */
+  readonly credentialQueryParams: readonly string[];
 }
 
 /** `lock` options after validation and defaults. */

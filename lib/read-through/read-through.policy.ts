@@ -43,6 +43,10 @@ export function createReadThroughPolicy(
   defaultCodec?: CacheEntryCodec,
 ): ReadThroughPolicy {
   const field = (name: string): string => `${label}: ${name}`;
+  const missing = options.missingKeyValue;
+  if (missing !== undefined && missing !== 'bypass' && missing !== 'empty') {
+    throw new InvalidRedisCacheOptionsError(field('missingKeyValue'), `expected 'bypass' or 'empty', got ${JSON.stringify(missing)}`, "use 'bypass' (the default) or 'empty'");
+  }
   const effectiveTtl = ttl ?? options.ttl;
   for (const [name, fn] of [['condition', options.condition], ['unless', options.unless]] as const) {
     if (fn !== undefined && typeof fn !== 'function') {

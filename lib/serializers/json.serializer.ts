@@ -2,19 +2,64 @@ import { CacheSerializer } from './cache.serializer.js';
 
 const DANGEROUS_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** Cheap pre-test of stored text: a dangerous key may be present, spelled out or behind `\u` escapes. */
 const SUSPICIOUS = /__proto__|constructor|prototype|\\u/;
 
-function dropDangerousKeys(key: string, value: unknown): unknown {
-  return DANGEROUS_KEYS.has(key) ? undefined : value;
+function refuseDangerousKeys(key: string, value: unknown): unknown {
+  if (DANGEROUS_KEYS.has(key)) throw new TypeError(`the stored JSON has a "${key}" key, which could pollute prototypes; entry refused`);
+  return value;
 }
 
 /**
- * The default serializer: JSON text. Safe for untrusted Redis contents: it never revives code,
- * and it strips `__proto__` / `constructor` / `prototype` keys so a value planted in Redis
- * cannot feed prototype pollution into code that merges cached objects.
+ * JSON.stringify replacer that throws where the JSON text would decode to another value than
+ * the one given, so that what a hit returns is always what the method returned.
+ */
+function refuseLossy(this: unknown, key: string, value: unknown): unknown {
+  const inArray = Array.isArray(this);
+  if (!inArray && DANGEROUS_KEYS.has(key)) throw lossy(`a "${key}" key (refused by the JSON serializer to keep prototype pollution out)`);
+  const raw = (this as Record<string, unknown>)[key];
+  switch (typeof raw) {
+    case 'number':
+      if (!Number.isFinite(raw)) throw lossy(`the number ${raw} (JSON writes null)`);
+      return value;
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      // An object member of these is left out, as JSON always does; in an array it would become null.
+      if (inArray) throw lossy(`${typeof raw === 'undefined' ? 'an undefined item or a hole' : `a ${typeof raw}`} in an array (JSON writes null)`);
+      return value;
+    case 'object':
+      if (raw === null || (Array.isArray(raw) && raw === value)) return value;
+      if (raw !== value) throw lossy(`a ${nameOf(raw)} (its toJSON form is not the same value)`);
+      if (raw instanceof Map || raw instanceof Set || raw instanceof WeakMap || raw instanceof WeakSet || ArrayBuffer.isView(raw) || raw instanceof ArrayBuffer) {
+        throw lossy(`a ${nameOf(raw)} (JSON writes {})`);
+      }
+      if (raw instanceof String || raw instanceof Number || raw instanceof Boolean) throw lossy(`a boxed ${nameOf(raw)}`);
+      return value;
+    default:
+      return value;
+  }
+}
+
+function lossy(what: string): TypeError {
+  return new TypeError(`the value holds ${what}, which would not come back from JSON as it went in; not cached (use the v8 or msgpack serializer for such values)`);
+}
+
+function nameOf(value: object): string {
+  return (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+}
+
+/**
+ * The default serializer: JSON text, lossless or not at all. A value whose JSON form would
+ * decode differently (a `Date`, `Map`, `Set`, typed array, `NaN`/`Infinity`, an `undefined` or
+ * a hole in an array, any object with its own `toJSON`) throws, so it is returned to the caller
+ * but not stored. Object members that are `undefined` (or functions) are left out, as JSON does,
+ * and class instances come back as plain objects with the same data.
  *
- * JSON does not round-trip `Date`, `Map`, `Set`, `BigInt` or `undefined` members; use
- * {@link V8Serializer} for those.
+ * Safe for untrusted Redis contents: it never revives code, and values with a `__proto__`,
+ * `constructor` or `prototype` key are neither written nor read (a stored entry with one is
+ * refused, i.e. read as a miss), so nothing planted in Redis can feed prototype pollution into
+ * code that merges cached objects, and real data with such keys is never silently cut.
  *
  * @example RedisCacheModule.forRoot({ serializer: new JsonSerializer() })
  */
@@ -22,7 +67,7 @@ export class JsonSerializer extends CacheSerializer {
   readonly id = 'json';
 
   serialize(value: unknown): string {
-    const text = JSON.stringify(value);
+    const text = JSON.stringify(value, refuseLossy);
     // JSON.stringify returns undefined for functions/symbols: not cacheable.
     if (text === undefined) throw new TypeError(`a value of type ${typeof value} has no JSON form`);
     return text;
@@ -35,6 +80,6 @@ export class JsonSerializer extends CacheSerializer {
   override deserializeText(text: string): unknown {
     // The reviver costs ~3x on every parse; only pay it when a dangerous key may be present,
     // spelled out or hidden behind \u escapes (which JSON.stringify itself almost never writes).
-    return SUSPICIOUS.test(text) ? JSON.parse(text, dropDangerousKeys) : JSON.parse(text);
+    return SUSPICIOUS.test(text) ? JSON.parse(text, refuseDangerousKeys) : JSON.parse(text);
   }
 }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { compileKeyTemplate, parseKeyTemplate } from '../../../lib/keys/key-template.compiler.js';
+import { compileKeyTemplate, MissingKeyValueError, parseKeyTemplate } from '../../../lib/keys/key-template.compiler.js';
 
 /** Redis keys are bytes: compare what node-redis would send (UTF-8), not JS strings. */
 const sameBytes = (a: string, b: string): boolean => Buffer.from(a, 'utf8').equals(Buffer.from(b, 'utf8'));
@@ -73,16 +73,16 @@ describe('compileKeyTemplate', () => {
   });
 
   describe('undefined and null', () => {
-    const key = compileKeyTemplate('{0}:{1}');
+    const key = compileKeyTemplate('{0}:{1}', 'empty');
 
-    it('marks undefined and null with %u and %0', () => {
+    it('marks undefined and null with %u and %0 when missing values are allowed', () => {
       expect(key([undefined, null])).toBe('%u:%0');
     });
 
-    it('treats a missing argument and a missing property as undefined', () => {
+    it('treats a missing argument and a missing property as undefined when missing values are allowed', () => {
       expect(key([])).toBe('%u:%u');
-      expect(compileKeyTemplate('p:{0.missing.deeper}')([{}])).toBe('p:%u');
-      expect(compileKeyTemplate('p:{0.x}')([null])).toBe('p:%u');
+      expect(compileKeyTemplate('p:{0.missing.deeper}', 'empty')([{}])).toBe('p:%u');
+      expect(compileKeyTemplate('p:{0.x}', 'empty')([null])).toBe('p:%u');
     });
 
     it('keeps the marks apart from every string, including the texts "undefined", "null", "%u", "%0" and ""', () => {
@@ -91,32 +91,66 @@ describe('compileKeyTemplate', () => {
       const all = [...marks, ...strings];
       expect(new Set(all).size).toBe(all.length);
     });
+
+    it('by default refuses a placeholder that reads nothing, naming it, so callers are never merged', () => {
+      const strict = compileKeyTemplate('user:{0.idd}');
+      expect(() => strict([{ id: 'alice' }])).toThrow(MissingKeyValueError);
+      expect(() => strict([{ id: 'alice' }])).toThrow('{0.idd}');
+      expect(() => compileKeyTemplate('item:{5}')(['only-one'])).toThrow(MissingKeyValueError);
+      expect(() => compileKeyTemplate('p:{0.x}')([null])).toThrow(MissingKeyValueError);
+    });
+
+    it('keeps null distinct by default (a value, not a missing one)', () => {
+      expect(compileKeyTemplate('p:{0.x}')([{ x: null }])).toBe('p:%0');
+      expect(compileKeyTemplate('p:{0.x}')([{ x: null }])).not.toBe(compileKeyTemplate('p:{0.x}')([{ x: 'null' }]));
+    });
   });
 
-  describe('own properties only', () => {
+  describe('what a placeholder reads', () => {
+    const read = (template: string, arg: unknown): string => compileKeyTemplate(template, 'empty')([arg]);
+
     it('gives the undefined mark for inherited members such as constructor, toString and hasOwnProperty', () => {
-      const undefinedKey = compileKeyTemplate('p:{0.x}')([{}]);
-      for (const member of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
-        expect(compileKeyTemplate(`p:{0.${member}}`)([{}])).toBe(undefinedKey);
+      const undefinedKey = read('p:{0.x}', {});
+      for (const member of ['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__proto__']) {
+        expect(read(`p:{0.${member}}`, {})).toBe(undefinedKey);
       }
       expect(undefinedKey).toBe('p:%u');
     });
 
-    it('cannot reach Object.prototype through __proto__', () => {
-      expect(compileKeyTemplate('p:{0.__proto__}')([{}])).toBe('p:%u');
-      expect(compileKeyTemplate('p:{0.__proto__.hasOwnProperty}')([{}])).toBe('p:%u');
-      expect(compileKeyTemplate('p:{0.constructor.name}')([{}])).toBe('p:%u');
+    it('cannot reach Object.prototype through __proto__ or constructor', () => {
+      expect(read('p:{0.__proto__.hasOwnProperty}', {})).toBe('p:%u');
+      expect(read('p:{0.constructor.name}', {})).toBe('p:%u');
+      class Model {}
+      expect(read('p:{0.constructor.name}', new Model())).toBe('p:%u');
     });
 
-    it('cannot reach members of a class prototype (getters included)', () => {
+    it('reads getters a class defines, including ones over #private state', () => {
       class User {
-        constructor(readonly id: string) {}
-        get secret(): string {
-          return 'prototype-getter';
+        readonly #id: string;
+        constructor(id: string) {
+          this.#id = id;
+        }
+        get id(): string {
+          return this.#id;
         }
       }
-      expect(compileKeyTemplate('p:{0.id}')([new User('u1')])).toBe('p:u1');
-      expect(compileKeyTemplate('p:{0.secret}')([new User('u1')])).toBe('p:%u');
+      expect(compileKeyTemplate('p:{0.id}')([new User('alice')])).toBe('p:alice');
+      expect(compileKeyTemplate('p:{0.id}')([new User('alice')])).not.toBe(compileKeyTemplate('p:{0.id}')([new User('bob')]));
+    });
+
+    it('reads inherited getters (Mongoose-style documents) but never inherited methods', () => {
+      class Base {
+        constructor(protected readonly doc: { _id: string }) {}
+        get id(): string {
+          return this.doc._id;
+        }
+        describe(): string {
+          return 'method';
+        }
+      }
+      class Cat extends Base {}
+      expect(compileKeyTemplate('c:{0.id}')([new Cat({ _id: 'c1' })])).toBe('c:c1');
+      expect(read('c:{0.describe}', new Cat({ _id: 'c1' }))).toBe('c:%u');
     });
 
     it('reads an own property even when it is named like a prototype member', () => {

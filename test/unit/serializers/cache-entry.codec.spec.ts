@@ -32,7 +32,11 @@ function inForm(form: Form, entry: Buffer | string): Buffer | string {
 
 /** What JsonSerializer documents it decodes JSON text to: JSON.parse minus the dangerous keys. */
 function parseJson(text: string): unknown {
-  return JSON.parse(text, (key: string, value: unknown) => (['__proto__', 'constructor', 'prototype'].includes(key) ? undefined : value)) as unknown;
+  // The JSON serializer refuses (never strips) a dangerous key: such an entry is a miss.
+  return JSON.parse(text, (key: string, value: unknown) => {
+    if (['__proto__', 'constructor', 'prototype'].includes(key)) throw new TypeError(`dangerous key ${key}`);
+    return value;
+  }) as unknown;
 }
 
 
@@ -521,6 +525,11 @@ describe('CacheEntryCodec', () => {
     it('encode → decode round-trips JSON values through the string and the bytes', () => {
       fc.assert(
         fc.property(fc.jsonValue(), time, time, load, (value, createdAt, freshUntil, loadMs) => {
+          if (/"(__proto__|constructor|prototype)":/.test(JSON.stringify(value))) {
+            // Not stored at all rather than stored without those keys.
+            expect(() => codec.encode(value, createdAt, freshUntil, loadMs)).toThrow(RedisCacheSerializationError);
+            return;
+          }
           const encoded = codec.encode(value, createdAt, freshUntil, loadMs);
           expect(typeof encoded).toBe('string');
           const json = JSON.stringify(value);

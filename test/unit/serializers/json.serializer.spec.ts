@@ -28,48 +28,65 @@ describe('JsonSerializer', () => {
     expect(() => serializer.serialize({ n: 1n })).toThrow(TypeError);
   });
 
-  describe('dangerous keys in stored text', () => {
+  describe('dangerous keys in stored text: the entry is refused, never trimmed', () => {
     afterEach(() => {
       // Never leave a polluted prototype behind for other tests, whatever happened.
       delete (Object.prototype as Record<string, unknown>).polluted;
     });
 
-    it('strips __proto__ and leaves Object.prototype alone', () => {
-      const value = decode('{"__proto__":{"polluted":1},"a":1}') as Record<string, unknown>;
-      expect(value).toEqual({ a: 1 });
-      expect(Object.keys(value)).toEqual(['a']);
-      expect(Object.prototype.hasOwnProperty.call(value, '__proto__')).toBe(false);
-      expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    it.each([
+      ['__proto__', '{"__proto__":{"polluted":1},"a":1}'],
+      ['constructor at depth', '{"a":{"constructor":{"prototype":{"polluted":1}}},"d":"e"}'],
+      ['prototype in an array item', '{"b":[{"prototype":2,"c":3}]}'],
+      ['__proto__ behind JSON escapes', '{"\\u005f_proto__":{"polluted":1},"a":1}'],
+      ['constructor behind JSON escapes', '{"\\u0063onstructor":{"name":"Forged"},"a":1}'],
+    ])('throws for %s (the envelope turns that into a refused entry) and leaves Object.prototype alone', (_, text) => {
+      expect(() => decode(text)).toThrow(/could pollute prototypes/);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    });
-
-    it('strips constructor and prototype keys, at any depth', () => {
-      const value = decode('{"a":{"constructor":{"prototype":{"polluted":1}},"b":[{"prototype":2,"c":3}]},"d":"e"}');
-      expect(value).toEqual({ a: { b: [{ c: 3 }] }, d: 'e' });
     });
 
     it('keeps the words as values, and keys that only contain them', () => {
       const value = decode('{"a":"__proto__","list":["constructor","prototype"],"my__proto__":1,"constructors":2}');
       expect(value).toEqual({ a: '__proto__', list: ['constructor', 'prototype'], my__proto__: 1, constructors: 2 });
     });
+  });
 
-    it('keeps ordinary values when a dangerous key is present elsewhere', () => {
-      const value = decode('{"__proto__":null,"n":1.5,"s":"x","t":true,"z":null,"arr":[1,[2]],"o":{}}');
-      expect(value).toEqual({ n: 1.5, s: 'x', t: true, z: null, arr: [1, [2]], o: {} });
+  describe('lossless or not at all', () => {
+    it('refuses to write real data with constructor/prototype/__proto__ keys instead of dropping them', () => {
+      expect(() => serializer.serialize({ constructor: 3, prototype: 1, the: 10 })).toThrow(/"constructor" key/);
+      expect(() => serializer.serialize({ words: [{ prototype: 1 }] })).toThrow(/"prototype" key/);
+      const own = JSON.parse('{"__proto__":1}') as unknown;
+      expect(() => serializer.serialize({ nested: own })).toThrow(/"__proto__" key/);
     });
 
-    it('strips a __proto__ key written with JSON escapes ("\\u005f_proto__")', () => {
-      // JSON.parse reads "\u005f_proto__" as the key "__proto__"; the stored text never
-      // contains the literal "__proto__", so a check on the raw text alone does not see it.
-      const value = decode('{"\\u005f_proto__":{"polluted":1},"a":1}') as Record<string, unknown>;
-      expect(Object.prototype.hasOwnProperty.call(value, '__proto__')).toBe(false);
-      expect(value).toEqual({ a: 1 });
+    it.each<[string, unknown]>([
+      ['a Date', { at: new Date(0) }],
+      ['a Map', new Map([['a', 1]])],
+      ['a Set', { s: new Set([1]) }],
+      ['a Buffer', { b: Buffer.from('x') }],
+      ['a typed array', [new Uint8Array(2)]],
+      ['NaN', { n: NaN }],
+      ['Infinity', [Infinity]],
+      ['an undefined array item', [1, undefined]],
+      ['an array hole', [1, , 3]],
+      ['a function in an array', [() => 1]],
+      ['an object with its own toJSON', { v: { toJSON: () => 'other' } }],
+      ['a boxed string', { s: new String('x') }],
+    ])('refuses %s, which JSON would hand back as another value', (_, value) => {
+      expect(() => serializer.serialize(value)).toThrow(/would not come back from JSON/);
     });
 
-    it('strips a constructor key written with JSON escapes ("\\u0063onstructor")', () => {
-      const value = decode('{"\\u0063onstructor":{"name":"Forged"},"a":1}') as Record<string, unknown>;
-      expect(Object.prototype.hasOwnProperty.call(value, 'constructor')).toBe(false);
-      expect(value).toEqual({ a: 1 });
+    it('writes what round-trips: plain data, nested arrays, null, strings with lone surrogates, class instance data', () => {
+      class Point {
+        constructor(
+          readonly x: number,
+          readonly y: number,
+        ) {}
+      }
+      for (const value of [{ a: [1, [2, null]], s: 'x\uD800y', n: -1.5, t: true }, [null, 'a', 0], new Point(1, 2), 'text', 3, null]) {
+        expect(JSON.stringify(serializer.deserializeText(serializer.serialize(value)))).toBe(JSON.stringify(value));
+      }
+      expect(serializer.deserializeText(serializer.serialize(new Point(1, 2)))).toEqual({ x: 1, y: 2 });
     });
   });
 
