@@ -41,8 +41,54 @@ export interface RedisSentinelHandle {
    * @throws if no sentinel runs or the address is not one of ours.
    */
   currentMaster(): Promise<RedisServerHandle>;
+  /**
+   * Waits until `master` is the settled master, e.g. after a failover: every running sentinel
+   * names it, it reports `role:master`, and every other running data node is its replica with
+   * the link up and is listed by every running sentinel as a healthy replica (so that a next
+   * failover has a target).
+   *
+   * @throws naming the last unsettled detail, when that takes longer than `timeoutMs`.
+   */
+  settled(master: RedisServerHandle, timeoutMs: number): Promise<void>;
   /** Stops the sentinels, then the data nodes, and removes their directories. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** The replicas a sentinel lists (`SENTINEL REPLICAS`, flattened by redis-cli): port → flags. */
+async function listedReplicas(sentinel: RedisServerHandle, masterName: string): Promise<Map<number, string>> {
+  const lines = (await sentinel.command('SENTINEL', 'REPLICAS', masterName)).split('\n').map((line) => line.trim());
+  const listed = new Map<number, string>();
+  let port = 0;
+  for (let i = 0; i < lines.length - 1; i += 1) {
+    if (lines[i] === 'port') port = Number(lines[i + 1]);
+    if (lines[i] === 'flags') listed.set(port, lines[i + 1]);
+  }
+  return listed;
+}
+
+/** One settle check for {@link RedisSentinelHandle.settled}; the string explains what is not settled yet. */
+async function checkSettled(
+  masterName: string,
+  master: RedisServerHandle,
+  dataNodes: RedisServerHandle[],
+  sentinels: RedisServerHandle[],
+): Promise<[boolean, string]> {
+  const role = infoField(await master.command('INFO', 'replication'), 'role');
+  if (role !== 'master') return [false, `${master.port} has role ${role}`];
+  const replicas = dataNodes.filter((node) => node !== master && node.running);
+  for (const replica of replicas) {
+    const info = await replica.command('INFO', 'replication');
+    const state = `${infoField(info, 'role')} of ${infoField(info, 'master_port')}, link ${infoField(info, 'master_link_status')}`;
+    if (state !== `slave of ${master.port}, link up`) return [false, `${replica.port} is ${state}`];
+  }
+  for (const sentinel of sentinels.filter((server) => server.running)) {
+    const addr = (await sentinel.command('SENTINEL', 'get-master-addr-by-name', masterName)).split(/\s+/).join(' ');
+    if (addr !== `127.0.0.1 ${master.port}`) return [false, `sentinel ${sentinel.port} names ${addr}`];
+    const listed = await listedReplicas(sentinel, masterName);
+    const unhealthy = replicas.find((replica) => listed.get(replica.port) !== 'slave');
+    if (unhealthy) return [false, `sentinel ${sentinel.port} lists ${unhealthy.port} with flags ${listed.get(unhealthy.port)}`];
+  }
+  return [true, ''];
 }
 
 /**
@@ -128,6 +174,10 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
         if (node === undefined) throw new Error(`sentinel ${sentinel.port} names an unknown master port ${port}`);
         return node;
       },
+      settled: (expected, timeoutMs) =>
+        waitOrThrow(`${expected.port} settling as ${masterName}`, timeoutMs, () =>
+          checkSettled(masterName, expected, dataNodes, sentinelServers),
+        ).then(() => undefined),
       stop: async () => {
         await stopAndRemove(sentinelServers);
         await stopAndRemove(dataNodes, [confDir]);
