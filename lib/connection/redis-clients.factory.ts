@@ -28,6 +28,7 @@ export interface BufferCommands {
   exists(keys: string | string[]): Promise<number>;
   pTTL(key: string): Promise<number>;
   ping(): Promise<unknown>;
+  publish(channel: string, message: string): Promise<number>;
 }
 
 /** GET with string replies (node-redis' default type mapping). */
@@ -56,6 +57,11 @@ export interface ManagedConnection {
   readonly isReady?: boolean;
 }
 
+/** A connection that receives messages of subscribed channels (see `RedisChannelSubscriber`). */
+export interface SubscriberConnection extends ManagedConnection {
+  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
+}
+
 /** The node-redis objects of one application, behind the narrow interfaces the rest of the library uses. */
 export interface RedisClients {
   /** The multiplexed connection of the cache commands (client, cluster or sentinel). */
@@ -71,6 +77,12 @@ export interface RedisClients {
    * `fn` is about to run, so the caller can tell "no connection" from "`fn` failed".
    */
   lend<T>(fn: (client: RedisExecutionClient) => Promise<T>, onLent: () => void): Promise<T>;
+  /**
+   * Creates (without connecting) the connection for SUBSCRIBE: a duplicate of the standalone
+   * client, since a subscribed RESP2 connection can run nothing else; on a cluster or sentinel,
+   * the main client, whose pub/sub already runs on a connection of its own.
+   */
+  subscriber(): SubscriberConnection;
 }
 
 /**
@@ -94,6 +106,7 @@ export function createRedisClients(connection: ResolvedConnection, connectionNam
         onLent();
         return fn(cluster as unknown as RedisExecutionClient);
       },
+      subscriber: () => sharedSubscriber(cluster),
     };
   }
   if (connection.kind === 'sentinel') {
@@ -109,6 +122,7 @@ export function createRedisClients(connection: ResolvedConnection, connectionNam
           return fn(client as unknown as RedisExecutionClient);
         });
       },
+      subscriber: () => sharedSubscriber(sentinel),
     };
   }
   const clientOptions = buildClientOptions(connection.client, connectionName);
@@ -127,6 +141,25 @@ export function createRedisClients(connection: ResolvedConnection, connectionNam
         return fn(lent as unknown as RedisExecutionClient);
       });
     },
+    subscriber: () => client.duplicate() as unknown as SubscriberConnection,
+  };
+}
+
+/**
+ * The subscriber of a cluster or sentinel client: its own pub/sub connection, whose lifecycle
+ * (connect, close, error listener) is the main client's, so these are no-ops here.
+ */
+function sharedSubscriber(main: object): SubscriberConnection {
+  const pubSub = main as unknown as SubscriberConnection;
+  return {
+    get isReady() {
+      return pubSub.isReady;
+    },
+    connect: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+    destroy: () => undefined,
+    on: () => undefined,
+    subscribe: (channel, listener) => pubSub.subscribe(channel, listener),
   };
 }
 

@@ -9,6 +9,8 @@ import type { BufferCommands, CacheCommands, ScanNode } from './redis-clients.fa
 const SCAN_BATCH = 500;
 /** Releases a lock only for its owner, so a slow holder never deletes a successor's lock. */
 const COMPARE_AND_DELETE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+/** Renews a lock only for its owner, so a holder whose lock passed on never extends a successor's. */
+const COMPARE_AND_EXPIRE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
 
 /**
  * The cache's narrow Redis commands, on one multiplexed connection (pipelined: node-redis
@@ -96,6 +98,17 @@ export class RedisCommandLane {
   async deleteIfEquals(key: string, value: string): Promise<boolean> {
     const reply = await this.bounded((c) => c.bytes.eval(COMPARE_AND_DELETE, { keys: [key], arguments: [value] }), 'EVAL');
     return reply === 1;
+  }
+
+  /** Sets the key's time to live to `ttlMs` only if it holds `value` (atomic compare-and-expire, for lock renewal). */
+  async expireIfEquals(key: string, value: string, ttlMs: number): Promise<boolean> {
+    const reply = await this.bounded((c) => c.bytes.eval(COMPARE_AND_EXPIRE, { keys: [key], arguments: [value, String(ttlMs)] }), 'EVAL');
+    return reply === 1;
+  }
+
+  /** PUBLISH; resolves how many subscribers (of the node it reached) received the message. */
+  publish(channel: string, message: string): Promise<number> {
+    return this.bounded((c) => c.bytes.publish(channel, message), 'PUBLISH');
   }
 
   /** UNLINK (non-blocking delete); returns how many keys existed. */

@@ -6,6 +6,7 @@ import type { CircuitState } from '../utils/circuit-breaker.util.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
 import { createRedisClients, type ManagedConnection, type RedisClients, type RedisExecutionClient } from './redis-clients.factory.js';
+import { RedisChannelSubscriber } from './redis-channel.subscriber.js';
 import { RedisCommandLane } from './redis-command.lane.js';
 
 export type { RedisExecutionClient } from './redis-clients.factory.js';
@@ -39,6 +40,8 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
   private readonly errors = new ThrottledLogger(this.logger);
   /** The bounded cache-command lane (what the Redis store uses); the narrow methods below delegate to it. */
   readonly commands: RedisCommandLane;
+  /** @internal The subscriber connection for lock release announcements, opened on first use. */
+  readonly subscriber = new RedisChannelSubscriber(this.errors);
   private clients: RedisClients | undefined;
   private closing = false;
 
@@ -72,6 +75,7 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
     const clients = createRedisClients(this.options.connection, this.connectionName);
     this.clients = clients;
     this.commands.attach(clients.commands, () => clients.scanNodes());
+    this.subscriber.attach(() => clients.subscriber());
     for (const client of this.connections()) {
       // Without an 'error' listener node-redis rethrows socket errors and crashes the process.
       client.on('error', (error) => this.errors.warn('client-error', `Redis connection error: ${describeError(error)}`));
@@ -100,6 +104,7 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     if (this.closing || !this.clients) return;
     this.closing = true;
+    await this.subscriber.close();
     if (!this.clients.main.isReady) {
       // Nothing can drain from a connection that is not up: do not make app.close() wait.
       await this.destroy();

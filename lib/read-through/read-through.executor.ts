@@ -1,6 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisCacheConnectionError } from '../errors/redis-cache-connection.error.js';
 import { RedisCacheError } from '../errors/redis-cache.error.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
@@ -10,6 +8,7 @@ import { CacheStore } from '../store/cache.store.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
 import { createReadThroughPolicy, type ReadThroughPolicy } from './read-through.policy.js';
+import { StampedeLock } from './stampede.lock.js';
 
 /** Counters of one executor since start-up; see `RedisCacheService.stats()`. */
 export interface ReadThroughStats {
@@ -68,12 +67,15 @@ export class ReadThroughExecutor {
   };
   /** Policy for calls that bring no options of their own (`wrap(key, fn)`), built once. */
   readonly defaultPolicy: ReadThroughPolicy;
+  /** The cross-process lock of policies with `lock`. */
+  private readonly stampede: StampedeLock;
 
   constructor(
     private readonly cacheStore: CacheStore,
     @Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
   ) {
     this.defaultPolicy = createReadThroughPolicy(options, 'RedisCacheService', undefined);
+    this.stampede = new StampedeLock(cacheStore, `${options.prefix}:__lock__`, this.warnings);
   }
 
   /** The codec of the module's default serializer, shared by every policy that uses it. */
@@ -242,55 +244,23 @@ export class ReadThroughExecutor {
 
   /**
    * Cross-process single-flight for a miss of `key` when `policy` has a lock (else `work` runs at
-   * once): the process that takes the lock runs `work`, which stores the result; the others poll
-   * for a fresh entry, retrying the lock (so a holder that died frees it at its expiry), and
-   * after `wait` run `work` themselves. `reuse` turns a fresh entry another process stored into
-   * the result (`undefined`: not usable, keep waiting). A store failure never blocks `work`.
+   * once), see {@link StampedeLock}: one process runs `work` (which stores the result), the
+   * others return what it stored. `reuse` turns a fresh entry another process stored into the
+   * result (`undefined`: not usable, keep waiting). A store failure never blocks `work`.
    */
   async underLock<T>(key: string, policy: ReadThroughPolicy, work: () => Promise<T>, reuse: (entry: CacheEntry) => T | undefined): Promise<T> {
     const lock = policy.lock;
     if (!lock) return work();
-    const lockKey = `${this.options.prefix}:__lock__:${key}`;
-    const token = randomUUID();
-    const waitUntil = Date.now() + lock.waitMs;
-    let waited = false;
-    for (;;) {
-      if (await this.tryLock(lockKey, token, lock.ttlMs, policy)) {
-        try {
-          return await work();
-        } finally {
-          await this.releaseLock(lockKey, token, policy);
-        }
-      }
-      if (!waited) this.counters.lockWaits++;
-      waited = true;
-      if (Date.now() >= waitUntil) break;
-      await sleep(LOCK_POLL_MS + Math.random() * LOCK_POLL_MS);
-      const entry = await this.peek(key, policy);
-      const reused = entry && Date.now() < entry.freshUntil ? reuse(entry) : undefined;
-      if (reused !== undefined) return reused;
-    }
-    this.warnings.warn(`lock-wait:${policy.label}`, `${policy.label}: waited ${lock.waitMs} ms for the lock holder's value; running the method here`);
-    return work();
-  }
-
-  private async tryLock(lockKey: string, token: string, ttlMs: number, policy: ReadThroughPolicy): Promise<boolean> {
-    try {
-      return await this.cacheStore.acquireLock(lockKey, token, ttlMs);
-    } catch (error) {
-      // Without a working store there is nothing to coordinate through: run the method.
-      this.onStoreError('read', policy, error);
-      return true;
-    }
-  }
-
-  private async releaseLock(lockKey: string, token: string, policy: ReadThroughPolicy): Promise<void> {
-    try {
-      await this.cacheStore.releaseLock(lockKey, token);
-    } catch (error) {
-      // The lock expires on its own after its ttl.
-      this.onStoreError('write', policy, error);
-    }
+    return this.stampede.run(`${this.options.prefix}:__lock__:${key}`, lock, {
+      label: policy.label,
+      work,
+      reuse: async () => {
+        const entry = await this.peek(key, policy);
+        return entry && Date.now() < entry.freshUntil ? reuse(entry) : undefined;
+      },
+      storeError: (operation, error) => this.onStoreError(operation, policy, error),
+      waiting: () => this.counters.lockWaits++,
+    });
   }
 
   /** Reads and decodes without counting a hit or miss (lock polling). */
@@ -351,9 +321,6 @@ export class ReadThroughExecutor {
     );
   }
 }
-
-/** Base pause between lock polls; each poll adds up to as much again as jitter. */
-const LOCK_POLL_MS = 20;
 
 /** A load in progress (or just completed) for one key. */
 interface Flight {

@@ -33,4 +33,28 @@ export abstract class CacheStore {
 
   /** Releases the lock `key` only if `token` still holds it (never someone else's lock). */
   abstract releaseLock(key: string, token: string): Promise<boolean>;
+
+  /**
+   * Extends the lock `key` to `ttlMs` from now only if `token` still holds it (an atomic
+   * compare-and-expire, so a holder never extends a successor's lock); resolves whether it did.
+   */
+  abstract renewLock(key: string, token: string, ttlMs: number): Promise<boolean>;
+
+  /**
+   * Tells every process on this store (this one included) that the lock `key` was released on
+   * `channel`. Best effort: a lost announcement only delays waiters until their next poll.
+   */
+  abstract announceLockRelease(channel: string, key: string): Promise<void>;
+
+  /**
+   * Calls `listener` with the lock key of every release announced on `channel`, for the life of
+   * the store. The first call may open a connection; it never waits for it or fails because of it.
+   */
+  abstract watchLockReleases(channel: string, listener: (key: string) => void): LockReleaseWatch;
+}
+
+/** A subscription made by {@link CacheStore.watchLockReleases}. */
+export interface LockReleaseWatch {
+  /** Whether announcements arrive right now (subscribed and connected); waiters poll more often while not. */
+  readonly live: boolean;
 }

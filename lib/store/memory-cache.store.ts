@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { CacheStore } from './cache.store.js';
+import { CacheStore, type LockReleaseWatch } from './cache.store.js';
 
 /**
  * {@link CacheStore} in this process: an LRU bounded by entry count and bytes, with per-entry
@@ -12,6 +12,8 @@ export class MemoryCacheStore extends CacheStore {
   private readonly entries: LRUCache<string, Buffer | string>;
   /** Lock owners by key with their expiry; one process, so single-flight already does most of the work. */
   private readonly locks = new Map<string, { token: string; expiresAt: number }>();
+  /** In-process lock release announcements, by channel. */
+  private readonly releaseListeners = new Map<string, Set<(key: string) => void>>();
 
   constructor(bounds: { maxEntries: number; maxBytes: number }) {
     super();
@@ -77,8 +79,31 @@ export class MemoryCacheStore extends CacheStore {
     return this.locks.delete(key);
   }
 
+  async renewLock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    const held = this.locks.get(key);
+    if (held?.token !== token || held.expiresAt <= Date.now()) return false;
+    held.expiresAt = Date.now() + ttlMs;
+    return true;
+  }
+
+  async announceLockRelease(channel: string, key: string): Promise<void> {
+    const listeners = this.releaseListeners.get(channel);
+    // Delivered on a later microtask, as a message would be: never inside the holder's call.
+    if (listeners) for (const listener of listeners) queueMicrotask(() => listener(key));
+  }
+
+  watchLockReleases(channel: string, listener: (key: string) => void): LockReleaseWatch {
+    let listeners = this.releaseListeners.get(channel);
+    if (!listeners) this.releaseListeners.set(channel, (listeners = new Set()));
+    listeners.add(listener);
+    return ALWAYS_LIVE;
+  }
+
   /** Number of entries held (expired ones not yet read may be included). */
   get size(): number {
     return this.entries.size;
   }
 }
+
+/** Announcements within one process cannot be lost. */
+const ALWAYS_LIVE: LockReleaseWatch = { live: true };

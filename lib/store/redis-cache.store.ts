@@ -1,5 +1,5 @@
 import type { RedisPoolService } from '../connection/redis-pool.service.js';
-import { CacheStore } from './cache.store.js';
+import { CacheStore, type LockReleaseWatch } from './cache.store.js';
 
 /** {@link CacheStore} on Redis, through the bounded command lane of {@link RedisPoolService}. */
 export class RedisCacheStore extends CacheStore {
@@ -44,5 +44,17 @@ export class RedisCacheStore extends CacheStore {
 
   releaseLock(key: string, token: string): Promise<boolean> {
     return this.redis.deleteIfEquals(key, token);
+  }
+
+  renewLock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    return this.redis.commands.expireIfEquals(key, token, ttlMs);
+  }
+
+  async announceLockRelease(channel: string, key: string): Promise<void> {
+    await this.redis.commands.publish(channel, key);
+  }
+
+  watchLockReleases(channel: string, listener: (key: string) => void): LockReleaseWatch {
+    return this.redis.subscriber.listen(channel, listener);
   }
 }
