@@ -36,6 +36,11 @@ function loadOn(values: DerivedValueService, label: string): RunningLoad {
   return startLoad({ call: (id) => values.value(id), expected: derivedValue, ids: idRange(label, 300), callers: 12, maxCalls: 400_000, maxMs: 90_000 });
 }
 
+/** Hits, method runs and store errors between two `stats()` readings, for the figures a test prints. */
+function statsDelta(before: ReturnType<RedisCacheService['stats']>, after: ReturnType<RedisCacheService['stats']>): Record<string, number> {
+  return { hits: after.hits - before.hits, loads: after.loads - before.loads, storeErrors: after.storeErrors - before.storeErrors };
+}
+
 describe('Redis Cluster, 3 masters + 3 replicas: failover under load', () => {
   let cluster: RedisClusterHandle;
 
@@ -110,17 +115,19 @@ describe('Redis Cluster, 3 masters + 3 replicas: failover under load', () => {
     const heirWarm = [...(await entriesOn(heir.server!, prefix, warm)).keys()];
     expect(heirWarm.length).toBeGreaterThan(0);
     const callsBeforeKill = load.snapshot().calls;
+    const statsBeforeKill = cache.stats();
     since = Date.now();
     await victim.server!.kill();
     view = await promoted(heir.port);
     const killSettleMs = Date.now() - since;
+    const killWindow = statsDelta(statsBeforeKill, cache.stats());
     const killResumeMs = await expectCachingResumed({
       values, warm, probe: heirWarm[0], fresh: idRange('fresh2', 30), expectStored: expectStoredOnOwners(heir.server!),
     });
     const callsDuringKill = load.snapshot().calls - callsBeforeKill;
 
     const report = await load.stop();
-    const figures = { calls: report.calls, callsDuringManual, callsDuringKill, maxLatencyMs: Math.round(report.maxLatencyMs), manualSettleMs, manualResumeMs, killSettleMs, killResumeMs };
+    const figures = { calls: report.calls, callsDuringManual, callsDuringKill, maxLatencyMs: Math.round(report.maxLatencyMs), manualSettleMs, manualResumeMs, killSettleMs, killResumeMs, killWindow };
     console.log(`cluster failover: ${JSON.stringify({ ...figures, stats: cache.stats() })}`);
     expectCleanLoad(report);
     expect(callsDuringManual).toBeGreaterThan(0);
@@ -178,17 +185,19 @@ describe('Redis Sentinel, 1 master + 1 replica + 3 sentinels: failover under loa
     // 2. Crash: SIGKILL the new master once the old one holds every entry; sentinels promote it back.
     await waitForReplicaCatchUp(second, first, 5_000);
     const callsBeforeKill = load.snapshot().calls;
+    const statsBeforeKill = cache.stats();
     since = Date.now();
     await second.kill();
     await setup.settled(first, FAILOVER_TIMEOUT_MS);
     const killSettleMs = Date.now() - since;
+    const killWindow = statsDelta(statsBeforeKill, cache.stats());
     const killResumeMs = await expectCachingResumed({
       values, warm: [...warm, ...fresh1], probe: fresh1[0], fresh: idRange('fresh2', 30), expectStored: expectStoredOn(first),
     });
     const callsDuringKill = load.snapshot().calls - callsBeforeKill;
 
     const report = await load.stop();
-    const figures = { calls: report.calls, callsDuringManual, callsDuringKill, maxLatencyMs: Math.round(report.maxLatencyMs), manualSettleMs, manualResumeMs, killSettleMs, killResumeMs };
+    const figures = { calls: report.calls, callsDuringManual, callsDuringKill, maxLatencyMs: Math.round(report.maxLatencyMs), manualSettleMs, manualResumeMs, killSettleMs, killResumeMs, killWindow };
     console.log(`sentinel failover: ${JSON.stringify({ ...figures, stats: cache.stats() })}`);
     expectCleanLoad(report);
     expect(callsDuringManual).toBeGreaterThan(0);
