@@ -74,7 +74,9 @@ export class CacheEntryCodec {
     try {
       payload = this.serializer.serialize(value);
     } catch (cause) {
-      throw new RedisCacheSerializationError(`serializer "${this.serializer.id}" could not encode the value`, { cause });
+      // The reason (never the value) goes into the message: it is what the warning shows.
+      const reason = cause instanceof Error ? `: ${cause.message}` : '';
+      throw new RedisCacheSerializationError(`serializer "${this.serializer.id}" could not encode the value${reason}`, { cause });
     }
     const header = `${this.head}${wholeMs(createdAt)}:${wholeMs(freshUntil)}:${Math.min(Math.max(0, Math.round(loadMs) || 0), MAX_LOAD_MS)}\n`;
     const total = header.length + (typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length);
