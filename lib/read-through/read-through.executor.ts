@@ -51,6 +51,8 @@ export class ReadThroughExecutor {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly warnings = new ThrottledLogger(this.logger);
   private readonly inflight = new Map<string, Flight>();
+  /** The most recently completed flights, oldest first; see {@link coalesce}. */
+  private readonly completed: [string, Flight][] = [];
   /** Orders calls against completed loads; see {@link coalesce}. */
   private sequence = 0;
   private readonly counters: ReadThroughStats = {
@@ -183,12 +185,22 @@ export class ReadThroughExecutor {
       // Kept for one more turn of the event loop: a caller whose read missed just before our
       // write landed (its reply can come in the same socket read) joins this result instead of
       // running the method a second time. Later callers have later tickets and never join.
-      setImmediate(() => {
-        if (this.inflight.get(key) === flight) this.inflight.delete(key);
-      });
+      setImmediate(() => this.forget(key, flight));
+      // ...but never only on the event loop: a tight loop of awaited misses whose method does no
+      // I/O gives setImmediate no turn, so completed flights past the last MAX_COMPLETED_FLIGHTS
+      // leave the map at once.
+      this.completed.push([key, flight]);
+      if (this.completed.length > MAX_COMPLETED_FLIGHTS) {
+        const [oldKey, oldFlight] = this.completed.shift()!;
+        this.forget(oldKey, oldFlight);
+      }
     };
     flight.promise.then(settle, settle);
     return flight.promise as Promise<T>;
+  }
+
+  private forget(key: string, flight: Flight): void {
+    if (this.inflight.get(key) === flight) this.inflight.delete(key);
   }
 
   /**
@@ -294,12 +306,21 @@ export class ReadThroughExecutor {
     return codec.textual ? this.cacheStore.getText(key) : this.cacheStore.get(key);
   }
 
-  /** Whether a method result may be stored: never `undefined`; `null` only with `cacheNull`; then condition/unless. */
+  /**
+   * Whether a method result may be stored: never `undefined`; `null` only with `cacheNull`; then
+   * condition/unless. A `condition` or `unless` that throws is logged and means "do not store":
+   * the method succeeded, so its caller still gets the result.
+   */
   isStorable(value: unknown, policy: ReadThroughPolicy): boolean {
     if (value === undefined) return false;
     if (value === null && !policy.cacheNull) return false;
-    if (policy.condition && !policy.condition(value)) return false;
-    if (policy.unless && policy.unless(value)) return false;
+    try {
+      if (policy.condition && !policy.condition(value)) return false;
+      if (policy.unless && policy.unless(value)) return false;
+    } catch (error) {
+      this.warnings.warn(`predicate:${policy.label}`, `${policy.label}: condition/unless threw, result not cached: ${describeError(error)}`);
+      return false;
+    }
     return true;
   }
 
@@ -321,6 +342,9 @@ export class ReadThroughExecutor {
     );
   }
 }
+
+/** Completed flights kept joinable past their own event-loop turn; bounds the in-flight map. */
+const MAX_COMPLETED_FLIGHTS = 1_024;
 
 /** A load in progress (or just completed) for one key. */
 interface Flight {
