@@ -15,8 +15,8 @@ import { cacheTestingModule, trackTestingModules } from '../helpers/nest-testing
 import { eventually } from '../helpers/polling.helper.js';
 import { masterOfSlot, startRedisCluster, type ClusterNodeView, type RedisClusterHandle } from '../helpers/redis-cluster.js';
 import { waitForReplicaCatchUp } from '../helpers/redis-process.helper.js';
-import type { RedisServerHandle } from '../helpers/redis-server.js';
 import { startRedisSentinel, type RedisSentinelHandle } from '../helpers/redis-sentinel.js';
+import type { RedisServerHandle } from '../helpers/redis-server.js';
 import { uniquePrefix } from '../helpers/test-redis.js';
 
 /** Bound for a failover to complete and the topology to settle. */
