@@ -68,11 +68,13 @@ export class StampedeLock {
       storeError: load.storeError,
       lost: () => this.warnings.warn(`lock-lost:${load.label}`, `${load.label}: the lock expired before the method finished (renewal refused); another process may run it too`),
     };
-    let waited = false;
-    for (;;) {
-      // Armed before the lock is tried: a release announced between the try and the wait wakes us.
+    for (let round = 0; ; round++) {
+      // Armed before the value is looked for and the lock tried: a release announced meanwhile wakes us.
       const signal = this.signals.arm(lockKey);
       try {
+        // After a wake-up the value has most likely landed: look first, and leave the lock alone.
+        const landed = round > 0 ? await load.reuse() : undefined;
+        if (landed !== undefined) return landed;
         const lease = await LockLease.acquire(this.store, lockKey, lock.ttlMs, events);
         if (lease === 'unavailable') {
           signal.disarm();
@@ -80,14 +82,16 @@ export class StampedeLock {
         }
         if (lease !== 'busy') {
           signal.disarm();
-          return await this.hold(lease, load, waited);
+          return await this.hold(lease, load, round > 0);
         }
-        if (!waited) load.waiting();
-        waited = true;
+        if (round === 0) {
+          load.waiting();
+          // The caller's own read came before the signal was armed: look once more.
+          const reused = await load.reuse();
+          if (reused !== undefined) return reused;
+        }
         const remaining = waitUntil - Date.now();
         if (remaining <= 0) break;
-        const reused = await load.reuse();
-        if (reused !== undefined) return reused;
         await wakeAfter(signal.released, Math.min(remaining, lockPollMs(lock.ttlMs, this.signals.live)));
       } finally {
         signal.disarm();
