@@ -1,7 +1,14 @@
+/**
+ * The stampede lock across real processes on a real redis-server: several worker processes
+ * (test/e2e/fixtures/lock-worker.mjs, on the built library) call one cold key at once. Runs are
+ * counted with INCR in Redis; times are wall-clock readings of processes on this one machine.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createClient } from 'redis';
 import { useTestRedis, uniquePrefix } from '../helpers/test-redis.js';
 import { startRedisServer } from '../helpers/redis-server.js';
 
@@ -10,15 +17,27 @@ const dist = pathToFileURL(resolve(root, 'dist/esm/index.js')).href;
 const worker = resolve(root, 'test/e2e/fixtures/lock-worker.mjs');
 
 interface WorkerLine {
-  event: 'running' | 'done';
+  event: 'ready' | 'calling' | 'running' | 'returning' | 'done';
   pid: number;
+  at?: number;
   calls?: number;
   owners?: number[];
+  returnedAt?: number[];
 }
 
-/** Starts a worker process and collects its JSON lines; `done` resolves at its exit. */
-function startWorker(env: Record<string, string>): { child: ChildProcess; lines: WorkerLine[]; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [worker], { cwd: root, env: { ...process.env, DIST: dist, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+interface Worker {
+  child: ChildProcess;
+  lines: WorkerLine[];
+  exited: Promise<number | null>;
+  /** The first line of `event`, once it was written (polled, bounded). */
+  line(event: WorkerLine['event'], timeoutMs?: number): Promise<WorkerLine>;
+  /** Lets a worker started with START_AT=stdin make its calls. */
+  go(): void;
+}
+
+/** Starts a worker process and collects its JSON lines; `exited` resolves at its exit. */
+function startWorker(env: Record<string, string>): Worker {
+  const child = spawn(process.execPath, [worker], { cwd: root, env: { ...process.env, DIST: dist, START_AT: 'stdin', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: WorkerLine[] = [];
   let buffered = '';
   let errors = '';
@@ -29,13 +48,31 @@ function startWorker(env: Record<string, string>): { child: ChildProcess; lines:
     for (const part of parts) if (part.trim()) lines.push(JSON.parse(part) as WorkerLine);
   });
   child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  // A killed worker's stdin is gone: nothing more is written to it.
+  child.stdin!.on('error', () => undefined);
   const exited = new Promise<number | null>((done) =>
     child.on('exit', (code) => {
       if (code !== 0 && code !== null) process.stderr.write(`lock worker ${child.pid} exited ${code}: ${errors}\n`);
       done(code);
     }),
   );
-  return { child, lines, exited };
+  const line = async (event: WorkerLine['event'], timeoutMs = 20_000): Promise<WorkerLine> => {
+    for (let waited = 0; waited < timeoutMs; waited += 10) {
+      const found = lines.find((l) => l.event === event);
+      if (found) return found;
+      await sleep(10);
+    }
+    throw new Error(`lock worker ${child.pid} wrote no "${event}" line within ${timeoutMs} ms: ${errors}`);
+  };
+  return { child, lines, exited, line, go: () => child.stdin!.end('go\n') };
+}
+
+/** Starts `count` workers and lets them call at once, when all are up. */
+async function startTogether(count: number, env: Record<string, string>): Promise<Worker[]> {
+  const workers = Array.from({ length: count }, () => startWorker(env));
+  await Promise.all(workers.map((w) => w.line('ready')));
+  for (const w of workers) w.go();
+  return workers;
 }
 
 const redis = useTestRedis();
@@ -44,54 +81,105 @@ beforeAll(() => {
   if (!existsSync(resolve(root, 'dist/esm/index.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
 });
 
-describe('lock: true across processes', () => {
+/** The commands the tests read Redis with. */
+interface Reader {
+  get(key: string): Promise<string | null>;
+  keys(pattern: string): Promise<string[]>;
+}
+
+/** Reads through a short-lived client (works with a shared REDIS_URL too). */
+async function withClient<T>(url: string, fn: (client: Reader) => Promise<T>): Promise<T> {
+  const client = createClient({ url, socket: { reconnectStrategy: false } });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await fn(client as unknown as Reader);
+  } finally {
+    await client.close();
+  }
+}
+
+describe('lock across processes', () => {
   it('4 processes × 250 concurrent calls on one cold key run the method once in total', async () => {
     const prefix = uniquePrefix('lock');
     const counterKey = `${prefix}:runs`;
-    const env = {
-      REDIS_URL: redis.url(),
-      PREFIX: prefix,
-      COUNTER_KEY: counterKey,
-      CALLS: '250',
-      START_AT: String(Date.now() + 4_000),
-      METHOD_MS: '300',
-      LOCK_TTL: '10s',
-      LOCK_WAIT: '20s',
-    };
-    const workers = Array.from({ length: 4 }, () => startWorker(env));
+    const env = { REDIS_URL: redis.url(), PREFIX: prefix, COUNTER_KEY: counterKey, CALLS: '250', METHOD_MS: '300', LOCK_TTL: '10s', LOCK_WAIT: '20s' };
+    const workers = await startTogether(4, env);
     const codes = await Promise.all(workers.map((w) => w.exited));
     expect(codes).toEqual([0, 0, 0, 0]);
     const done = workers.map((w) => w.lines.find((l) => l.event === 'done')!);
     expect(done.map((d) => d.calls)).toEqual([250, 250, 250, 250]);
     // Every caller in every process got the value produced by the one process that ran it.
-    const owners = new Set(done.flatMap((d) => d.owners!));
-    expect(owners.size).toBe(1);
-    const server = redis.server();
-    const runs = server ? await server.command('GET', counterKey) : undefined;
-    if (server) expect(runs).toBe('1');
+    expect(new Set(done.flatMap((d) => d.owners!)).size).toBe(1);
+    expect(await withClient(redis.url(), (c) => c.get(counterKey))).toBe('1');
     expect(workers.flatMap((w) => w.lines).filter((l) => l.event === 'running')).toHaveLength(1);
   }, 60_000);
 
-  it('a lock holder killed with SIGKILL stalls the others only until the lock expires', async () => {
+  it('default lock, a 7 s method, 2 processes × 100 callers: one run, every caller returns within 100 ms of the value landing', async () => {
+    const prefix = uniquePrefix('lock-slow');
+    const counterKey = `${prefix}:runs`;
+    const env = { REDIS_URL: redis.url(), PREFIX: prefix, COUNTER_KEY: counterKey, CALLS: '100', METHOD_MS: '7000', LOCK: 'default' };
+    const workers = await startTogether(2, env);
+    expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
+    const all = workers.flatMap((w) => w.lines);
+    // 7 s is past the default 5 s lock ttl: only the renewed lease keeps the other process waiting.
+    expect(all.filter((l) => l.event === 'running')).toHaveLength(1);
+    expect(await withClient(redis.url(), (c) => c.get(counterKey))).toBe('1');
+    const landedAfter = all.find((l) => l.event === 'returning')!.at!;
+    const holder = all.find((l) => l.event === 'running')!.pid;
+    for (const w of workers) {
+      const calling = w.lines.find((l) => l.event === 'calling')!;
+      const done = w.lines.find((l) => l.event === 'done')!;
+      // Both processes were calling before the value landed: the waiter really waited.
+      expect(calling.at!).toBeLessThan(landedAfter);
+      expect(done.owners).toEqual([holder]);
+      expect(done.returnedAt).toHaveLength(100);
+      // `landedAfter` is when the method returned, before the store: a lower bound of landing.
+      const lags = done.returnedAt!.map((at) => at - landedAfter);
+      expect(Math.min(...lags)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...lags)).toBeLessThan(100);
+    }
+  }, 60_000);
+
+  it('a holder killed with SIGKILL stops renewing: its lock is gone within the ttl and the waiting process runs the method', async () => {
     const server = await startRedisServer();
     try {
       const prefix = uniquePrefix('lock-kill');
       const counterKey = `${prefix}:runs`;
       const base = { REDIS_URL: server.url, PREFIX: prefix, COUNTER_KEY: counterKey, CALLS: '1', LOCK_TTL: '1s', LOCK_WAIT: '30s' };
-      const holder = startWorker({ ...base, START_AT: '0', METHOD_MS: '60000' });
-      // Wait until the holder runs the method (it holds the lock), then kill it.
-      for (let i = 0; i < 200 && !holder.lines.some((l) => l.event === 'running'); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(holder.lines.some((l) => l.event === 'running')).toBe(true);
-      holder.child.kill('SIGKILL');
+      const holder = startWorker({ ...base, METHOD_MS: '60000' });
+      const follower = startWorker({ ...base, METHOD_MS: '10' });
+      await Promise.all([holder.line('ready'), follower.line('ready')]);
+      holder.go();
+      await holder.line('running');
+      follower.go();
+      await withClient(server.url, async (client) => {
+        const [lockKey] = await client.keys(`${prefix}:*__lock__*`);
+        expect(lockKey).toBeDefined();
+        const token = await client.get(lockKey!);
+        // 2.5 ttls later the holder still holds its (renewed) lock and the follower still waits.
+        await sleep(2_500);
+        expect(await client.get(lockKey!)).toBe(token);
+        expect(follower.lines.some((l) => l.event === 'running')).toBe(false);
+        holder.child.kill('SIGKILL');
+        const killedAt = Date.now();
+        let freedAt: number | undefined;
+        for (let i = 0; i < 300 && freedAt === undefined; i++) {
+          if ((await client.get(lockKey!)) !== token) freedAt = Date.now();
+          else await sleep(10);
+        }
+        expect(freedAt).toBeDefined();
+        // The last renewal was at most a third of the ttl before the kill; 200 ms of slack for polling.
+        expect(freedAt! - killedAt).toBeLessThan(1_000 + 200);
+        const running = await follower.line('running', 10_000);
+        // Taken over at the waiter's next poll after the expiry (a quarter of the ttl, plus jitter).
+        expect(running.at! - killedAt).toBeLessThan(1_000 + 1_000);
+      });
       await holder.exited;
-      const startedAt = Date.now();
-      const follower = startWorker({ ...base, START_AT: '0', METHOD_MS: '10' });
       expect(await follower.exited).toBe(0);
       const done = follower.lines.find((l) => l.event === 'done')!;
       expect(done.owners).toEqual([done.pid]);
       expect(await server.command('GET', counterKey)).toBe('2');
-      // It took over after the 1 s lock expiry, far inside its 30 s wait limit (includes process start).
-      expect(Date.now() - startedAt).toBeLessThan(20_000);
     } finally {
       await server.stop();
     }
