@@ -6,7 +6,8 @@ const MAX_RECONNECT_DELAY_MS = 2_000;
 /**
  * Reconnect forever with capped exponential backoff and jitter. node-redis' default strategy
  * gives up on `SocketTimeoutError`, which leaves the client closed for good after one stalled
- * server (RELIABILITY.md §1); a cache must come back on its own.
+ * server (measured with node-redis 6.3: a socket timeout during SIGSTOP, then `ClientClosedError`
+ * after SIGCONT); a cache must come back on its own.
  */
 export function reconnectWithBackoff(retries: number): number {
   const base = Math.min(50 * 2 ** Math.min(retries, 10), MAX_RECONNECT_DELAY_MS);
@@ -15,7 +16,7 @@ export function reconnectWithBackoff(retries: number): number {
 
 /**
  * The node-redis client options the cache runs with: the user's options, plus safe defaults
- * for whatever they left out (RELIABILITY.md §2):
+ * for whatever they left out:
  * - no offline queue: while disconnected a command fails at once instead of waiting 5 s;
  * - a bounded command queue, so a stalled server cannot grow memory without limit;
  * - node-redis' per-command `AbortSignal` timer off (it halves throughput and does not cover

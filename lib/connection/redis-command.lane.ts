@@ -3,8 +3,8 @@ import { ErrorReply } from 'redis';
 import { RedisCacheConnectionError } from '../errors/redis-cache-connection.error.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { CircuitBreaker, type CircuitState } from '../utils/circuit-breaker.util.js';
-import { OperationDeadline } from '../utils/operation-deadline.util.js';
 import type { BufferCommands, CacheCommands, ScanNode } from './redis-clients.factory.js';
+import { CommandWindow } from './redis-command.window.js';
 
 const SCAN_BATCH = 500;
 /** Releases a lock only for its owner, so a slow holder never deletes a successor's lock. */
@@ -14,19 +14,19 @@ const COMPARE_AND_EXPIRE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return
 
 /**
  * The cache's narrow Redis commands, on one multiplexed connection (pipelined: node-redis
- * writes concurrent commands back to back). Every command is bounded by `operationTimeout`,
- * skipped while the circuit breaker is open, and fails fast while disconnected.
+ * writes concurrent commands back to back). Every command goes through a {@link CommandWindow}
+ * (a bounded number in flight, the rest queued, each bounded by `operationTimeout` from its
+ * write), is skipped while the circuit breaker is open, and fails fast while disconnected.
  *
  * Adding a command: one method that calls {@link bounded} with a one-line closure over
  * {@link BufferCommands} (extend that interface in the clients factory if node-redis' method
- * is not listed yet), so it gets the deadline, the breaker and the attempt count for free.
+ * is not listed yet), so it gets the window, the deadline, the breaker and the attempt count.
  */
 export class RedisCommandLane {
-  private readonly deadline: OperationDeadline;
+  private readonly window: CommandWindow;
   private readonly breaker: CircuitBreaker | undefined;
   private commands: CacheCommands | undefined;
   private scanNodes: (() => Promise<ScanNode[]>) | undefined;
-  private attempts = 0;
 
   constructor(
     private readonly options: ResolvedRedisCacheOptions,
@@ -39,7 +39,7 @@ export class RedisCommandLane {
         )
       : undefined;
     this.breaker = breaker;
-    this.deadline = new OperationDeadline(
+    this.window = new CommandWindow(
       options.operationTimeoutMs,
       breaker && {
         succeeded: () => breaker.succeeded(),
@@ -56,7 +56,12 @@ export class RedisCommandLane {
 
   /** Commands sent to Redis since start-up (rejected by an open breaker: not counted). */
   get commandAttempts(): number {
-    return this.attempts;
+    return this.window.written;
+  }
+
+  /** Commands refused at once, without reaching Redis, because too many were already waiting. */
+  get commandsShed(): number {
+    return this.window.shed;
   }
 
   /** Points the lane at a connection's commands (at module init). */
@@ -67,7 +72,7 @@ export class RedisCommandLane {
 
   /** Stops the deadline's timer (at shutdown); commands still pending settle on their own. */
   dispose(): void {
-    this.deadline.dispose();
+    this.window.dispose();
   }
 
   /** GET as raw bytes, or `null` when the key does not exist. */
@@ -170,23 +175,15 @@ export class RedisCommandLane {
 
   private send<C, T>(context: C, command: (context: C) => Promise<T>, name: string): Promise<T> {
     if (this.breaker && !this.breaker.allow()) return Promise.reject(breakerOpen(name));
-    this.attempts++;
-    let pending: Promise<T>;
-    try {
-      pending = command(context);
-    } catch (error) {
-      // node-redis throws synchronously for some states (closed client); keep it a rejection,
-      // and tell the breaker, or a half-open probe would never finish.
-      this.breaker?.failed();
-      return Promise.reject(error);
-    }
-    return this.deadline.run(pending, name);
+    return this.window.submit(context, command, name);
   }
 
   private onBreakerChange(state: CircuitState, previous: CircuitState): void {
     if (state === 'open') {
       const cooldownMs = this.options.circuitBreaker && this.options.circuitBreaker.cooldownMs;
       this.logger.warn(`Circuit breaker open (was ${previous}): skipping Redis for ${cooldownMs} ms, calls run uncached`);
+      // Queued commands would only be written to the Redis the breaker just gave up on.
+      this.window.rejectWaiting(breakerOpen('queued commands'));
     } else if (state === 'closed') {
       this.logger.log(`Circuit breaker closed: Redis answered the probe, caching resumes`);
     }

@@ -59,6 +59,14 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
     return this.commands.commandAttempts;
   }
 
+  /**
+   * Cache commands refused at once (failing open) because the lane's queue was full: 512 in
+   * flight and 32,768 waiting. Non-zero means bursts beyond what one connection can absorb.
+   */
+  get commandsShed(): number {
+    return this.commands.commandsShed;
+  }
+
   /** `true` while the cache connection is up and accepting commands. */
   get isReady(): boolean {
     return this.clients?.main.isReady ?? false;

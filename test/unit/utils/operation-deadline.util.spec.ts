@@ -236,3 +236,40 @@ describe('OperationDeadline', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(45);
   });
 });
+
+describe('OperationDeadline with a blocked event loop', () => {
+  let deadline: OperationDeadline;
+  afterEach(() => deadline?.dispose());
+
+  /** Blocks the event loop for `ms` (a burst being issued, a long synchronous task). */
+  function block(ms: number): void {
+    const until = performance.now() + ms;
+    while (performance.now() < until) {
+      // busy: nothing else can run, no reply can be read
+    }
+  }
+
+  it('does not time out an operation whose answer was ready while the loop was blocked', async () => {
+    deadline = new OperationDeadline(30);
+    const d = deferred<string>();
+    const run = deadline.run(d.promise, 'GET');
+    // The "reply" is due 5 ms after the deadline; the loop is blocked well past both.
+    setTimeout(() => d.resolve('answered'), 35);
+    block(80);
+    await expect(run).resolves.toBe('answered');
+  });
+
+  it('still times out an unanswered operation, at most one timeout after the loop is free again', async () => {
+    deadline = new OperationDeadline(30);
+    const started = performance.now();
+    const run = deadline.run(never(), 'GET').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    block(80);
+    const error = await run;
+    expect(error).toBeInstanceOf(RedisCacheTimeoutError);
+    // 80 ms blocked, then at most one 30 ms postponement, plus scheduling noise.
+    expect(performance.now() - started).toBeLessThan(80 + 30 + 150);
+  });
+});
