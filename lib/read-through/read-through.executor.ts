@@ -51,8 +51,11 @@ export class ReadThroughExecutor {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly warnings = new ThrottledLogger(this.logger);
   private readonly inflight = new Map<string, Flight>();
-  /** The most recently completed flights, oldest first; see {@link coalesce}. */
-  private readonly completed: [string, Flight][] = [];
+  /** Completed flights not yet dropped from the map, oldest first; see {@link coalesce}. */
+  private completed: [string, Flight][] = [];
+  private sweepScheduled = false;
+  /** Flights whose work has not settled yet. */
+  private running = 0;
   /** Orders calls against completed loads; see {@link coalesce}. */
   private sequence = 0;
   private readonly counters: ReadThroughStats = {
@@ -180,19 +183,21 @@ export class ReadThroughExecutor {
     if (running && (running.completedAt === undefined || ticket < running.completedAt)) return running.promise as Promise<T>;
     const flight: Flight = { promise: work(), completedAt: undefined };
     this.inflight.set(key, flight);
+    this.running++;
     const settle = (): void => {
+      this.running--;
       flight.completedAt = this.ticket();
-      // Kept for one more turn of the event loop: a caller whose read missed just before our
+      // Kept until the next turn of the event loop: a caller whose read missed just before our
       // write landed (its reply can come in the same socket read) joins this result instead of
       // running the method a second time. Later callers have later tickets and never join.
-      setImmediate(() => this.forget(key, flight));
-      // ...but never only on the event loop: a tight loop of awaited misses whose method does no
-      // I/O gives setImmediate no turn, so completed flights past the last MAX_COMPLETED_FLIGHTS
-      // leave the map at once.
+      // One sweep per turn, not a callback per flight; and never only the event loop: a tight
+      // loop of awaited misses whose method does no I/O gives it no turn, so past
+      // MAX_COMPLETED_FLIGHTS the oldest completed flight leaves the map at once.
       this.completed.push([key, flight]);
-      if (this.completed.length > MAX_COMPLETED_FLIGHTS) {
-        const [oldKey, oldFlight] = this.completed.shift()!;
-        this.forget(oldKey, oldFlight);
+      if (this.completed.length > MAX_COMPLETED_FLIGHTS) this.forget(...this.completed.shift()!);
+      if (!this.sweepScheduled) {
+        this.sweepScheduled = true;
+        setImmediate(() => this.sweep());
       }
     };
     flight.promise.then(settle, settle);
@@ -201,6 +206,13 @@ export class ReadThroughExecutor {
 
   private forget(key: string, flight: Flight): void {
     if (this.inflight.get(key) === flight) this.inflight.delete(key);
+  }
+
+  private sweep(): void {
+    this.sweepScheduled = false;
+    const done = this.completed;
+    this.completed = [];
+    for (const [key, flight] of done) this.forget(key, flight);
   }
 
   /**
