@@ -3,14 +3,20 @@
  * (test/e2e/fixtures/lock-worker.mjs, on the built library) call one cold key at once. Runs are
  * counted with INCR in Redis; times are wall-clock readings of processes on this one machine.
  */
+import 'reflect-metadata';
+import { Inject, Injectable } from '@nestjs/common';
+import { CapturingLogger, type TestingModule } from '@nestjs/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createClient } from 'redis';
+import { ReadThrough, RedisPoolService } from '../../lib/index.js';
+import { cacheTestingModule, loggedMessages, trackTestingModules } from '../helpers/nest-testing.helper.js';
+import { eventually } from '../helpers/polling.helper.js';
+import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 import { useTestRedis, uniquePrefix } from '../helpers/test-redis.js';
-import { startRedisServer } from '../helpers/redis-server.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dist = pathToFileURL(resolve(root, 'dist/esm/index.js')).href;
@@ -184,4 +190,88 @@ describe('lock across processes', () => {
       await server.stop();
     }
   }, 60_000);
+});
+
+const INSTANCE = Symbol('instance');
+/** Shared by every app of a test, as Redis would be: method runs and when each value landed. */
+const ledger = { runs: 0, returnedAt: new Map<string, number>() };
+
+@Injectable()
+class ReportService {
+  constructor(@Inject(INSTANCE) private readonly instance: string) {}
+
+  @ReadThrough('report:{0}', '1m', { lock: true })
+  async build(id: string, ms: number): Promise<{ id: string; by: string }> {
+    ledger.runs++;
+    await sleep(ms);
+    ledger.returnedAt.set(id, Date.now());
+    return { id, by: this.instance };
+  }
+}
+
+/**
+ * Two apps in this process on one Redis and prefix, as two replicas: `a` starts a slow miss,
+ * `b` asks for the same key 100 ms later and waits on the lock.
+ */
+describe('lock release announcements (pub/sub), two apps in one process', () => {
+  const modules = trackTestingModules({ logger: () => new CapturingLogger() });
+  let server: RedisServerHandle;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(() => server.stop());
+  beforeEach(() => {
+    ledger.runs = 0;
+    ledger.returnedAt.clear();
+  });
+
+  async function twoApps(url: string, loggers = [new CapturingLogger(), new CapturingLogger()]): Promise<TestingModule[]> {
+    const prefix = uniquePrefix('lock-pubsub');
+    return Promise.all(
+      ['a', 'b'].map((name, i) =>
+        modules.boot(cacheTestingModule({ url, prefix }, [ReportService, { provide: INSTANCE, useValue: name }]), loggers[i]),
+      ),
+    );
+  }
+
+  /** One stampede on `id`: `a` holds, `b` waits. Resolves how long after the method returned `b` got the value. */
+  async function stampede(apps: TestingModule[], id: string, ms: number): Promise<number> {
+    const [a, b] = apps.map((app) => app.get(ReportService));
+    const held = a!.build(id, ms);
+    await sleep(100);
+    const waited = await b!.build(id, ms);
+    const lag = Date.now() - ledger.returnedAt.get(id)!;
+    expect(await held).toEqual({ id, by: 'a' });
+    expect(waited).toEqual({ id, by: 'a' });
+    return lag;
+  }
+
+  it('wakes waiters again once the subscriber is back after CLIENT KILL TYPE pubsub', async () => {
+    const apps = await twoApps(server.url);
+    expect(await stampede(apps, 'r1', 300)).toBeLessThan(100);
+    const channel = `${apps[0]!.get(RedisPoolService).connectionName.replace(/:readthrough$/, '')}:__lock__`;
+    const subscribers = async (): Promise<number> => Number((await server.command('PUBSUB', 'NUMSUB', channel)).split('\n')[1]);
+    expect(await subscribers()).toBe(2);
+    await server.command('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    // node-redis reconnects and resubscribes on its own.
+    expect(await eventually(5_000, async () => (await subscribers()) === 2)).toBe(true);
+    // 1.5 s method, 5 s default ttl: a poll would come only 1–1.25 s apart; the announcement is at once.
+    expect(await stampede(apps, 'r2', 1_500)).toBeLessThan(100);
+    expect(ledger.runs).toBe(2);
+  }, 30_000);
+
+  it('with no channel permission (ACL resetchannels), waiters poll: the method still runs once and every call succeeds', async () => {
+    await server.command('ACL', 'SETUSER', 'nochannels', 'on', '>secret', '~*', 'resetchannels', '+@all');
+    const url = server.url.replace('redis://', 'redis://nochannels:secret@');
+    // One logger for both apps: Nest's logger override is process-wide anyway.
+    const logs = new CapturingLogger();
+    const apps = await twoApps(url, [logs, logs]);
+    const lag = await stampede(apps, 'r1', 600);
+    expect(ledger.runs).toBe(1);
+    // Polled every 20–40 ms while the subscriber is not live; generous slack for a loaded machine.
+    expect(lag).toBeLessThan(500);
+    // The subscriber really was refused (and only logged it).
+    expect(loggedMessages(logs, 'warn').some((line) => line.includes('SUBSCRIBE') && line.includes('NOPERM'))).toBe(true);
+  }, 30_000);
 });
