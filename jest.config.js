@@ -11,6 +11,8 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
+  // Consumer fixtures run their own test runners (test/consumers/run.mjs).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/consumers/'],
   moduleFileExtensions: ['ts', 'cts', 'js', 'cjs', 'mjs', 'json', 'node'],
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',

@@ -1,0 +1,51 @@
+// The same consumer as consumer.ts, compiled as ESM under node16 and nodenext (.mts).
+import { Controller, Get, Injectable, Module, UseInterceptors } from '@nestjs/common';
+import {
+  JsonSerializer,
+  ReadThrough,
+  ReadThroughInterceptor,
+  RedisCacheModule,
+  RedisCacheService,
+  seconds,
+  type Duration,
+} from 'nestjs-readthrough';
+import { assertSerializerConformance, SERIALIZER_CONFORMANCE_CASES } from 'nestjs-readthrough/testing';
+
+@Injectable()
+export class PricesService {
+  constructor(readonly cache: RedisCacheService) {}
+
+  @ReadThrough((sku: string) => `price:${sku}`, seconds(30))
+  async price(sku: string): Promise<number> {
+    return sku.length;
+  }
+
+  // @ts-expect-error a key function taking a number on a method taking a string
+  @ReadThrough((sku: number) => `price:${sku}`, '1m')
+  async wrongKey(sku: string): Promise<number> {
+    return sku.length;
+  }
+}
+
+@Controller('prices')
+@UseInterceptors(ReadThroughInterceptor)
+export class PricesController {
+  @Get(':sku')
+  @ReadThrough('price:{params.sku}', '1m')
+  async find(): Promise<{ ok: boolean }> {
+    return { ok: true };
+  }
+}
+
+@Module({
+  imports: [RedisCacheModule.forRoot({ store: 'memory', ttl: '5m' })],
+  controllers: [PricesController],
+  providers: [PricesService],
+})
+export class AppModule {}
+
+export const ttl: Duration = '10s';
+// @ts-expect-error '2w' is not a Duration
+export const badTtl: Duration = '2w';
+export const cases: number = SERIALIZER_CONFORMANCE_CASES.length;
+export const check: (serializer: JsonSerializer) => void = assertSerializerConformance;
