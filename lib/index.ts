@@ -1,4 +1,4 @@
-// Curated public surface (DESIGN.md §2). Internals stay importable by path for tests only.
+// Curated public surface. Internals stay importable by path for tests only.
 export { RedisCacheModule } from './redis-cache.module.js';
 export type { RedisCacheModuleExtras } from './redis-cache.module-definition.js';
 export { RedisCacheService } from './redis-cache.service.js';

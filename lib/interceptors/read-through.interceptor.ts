@@ -60,7 +60,7 @@ interface Production {
 }
 
 /**
- * Read-through caching for controller routes decorated with `@ReadThrough` (DESIGN.md §5).
+ * Read-through caching for controller routes decorated with `@ReadThrough`.
  * Bind it per route or controller with `@UseInterceptors(ReadThroughInterceptor)`, or globally
  * with `APP_INTERCEPTOR`; routes without `@ReadThrough` pass straight through.
  *

@@ -61,5 +61,5 @@ export const DEFAULTS = {
  */
 export const LOCK_DEFAULTS = { ttl: '5s', wait: '30s' } as const;
 
-/** Statuses that may never be stored, whatever the options say (RELIABILITY.md §3.3). */
+/** Statuses that may never be stored, whatever the options say: partial and not-modified responses are never complete representations. */
 export const NEVER_CACHED_STATUSES: ReadonlySet<number> = new Set([206, 304]);

@@ -1,5 +1,5 @@
 /**
- * Issue 4, "Safety" / RELIABILITY.md §3.5–3.6: two requests that the handler answers
+ * Issue 4, "Safety" (collision-free keys, no unkeyed input): two requests that the handler answers
  * differently must never share a cache entry. Each test sends a crafted request first, then an
  * ordinary one, and checks that the ordinary one gets the body its own request produces.
  */

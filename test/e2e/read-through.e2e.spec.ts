@@ -1,5 +1,5 @@
 /**
- * The read-through behaviour contract (DESIGN.md §4) for `@ReadThrough` on provider methods and
+ * The read-through behaviour contract (README "Failure behaviour" and "Reliability") for `@ReadThrough` on provider methods and
  * for `RedisCacheService`, run against BOTH stores: a real `redis-server` and the embedded
  * memory store. Every assertion is about behaviour (how often the method ran, what the caller
  * got, what is stored and for how long), never about speed.

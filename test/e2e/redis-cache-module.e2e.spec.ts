@@ -340,7 +340,7 @@ describe('invalid options fail bootstrap with InvalidRedisCacheOptionsError nami
     expectInvalidOption(error, 'BadTtlService.load: ttl');
   });
 
-  it('an invalid URL is rejected without echoing its password (RELIABILITY.md §3.10)', async () => {
+  it('an invalid URL is rejected without echoing its password (no secrets in logs)', async () => {
     // A wrong scheme (valkey://, http://, a typo) must not put the password into the bootstrap error.
     const error = await bootstrapError([
       RedisCacheModule.forRoot({ url: 'valkey://user:s3cr3t-pw@127.0.0.1:6379' }),
