@@ -5,8 +5,8 @@ import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-
 import { CircuitBreaker, type CircuitState } from '../utils/circuit-breaker.util.js';
 import type { BufferCommands, CacheCommands, ScanNode } from './redis-clients.factory.js';
 import { CommandWindow } from './redis-command.window.js';
+import { sweepPrefix } from './redis-prefix.sweep.js';
 
-const SCAN_BATCH = 500;
 /** Releases a lock only for its owner, so a slow holder never deletes a successor's lock. */
 const COMPARE_AND_DELETE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 /** Renews a lock only for its owner, so a holder whose lock passed on never extends a successor's. */
@@ -138,24 +138,13 @@ export class RedisCommandLane {
 
   /**
    * Deletes every key that starts with `keyPrefix` using SCAN + UNLINK in batches (never KEYS or
-   * FLUSHDB), on every master of a cluster. `keyPrefix` is glob-escaped, so it only ever matches
-   * literally.
+   * FLUSHDB), on every master of a cluster; `keyPrefix` only ever matches literally. Each SCAN
+   * batch and each UNLINK is bounded like any other command (see {@link sweepPrefix}).
    */
   async deleteByPrefix(keyPrefix: string): Promise<number> {
     const scanNodes = this.scanNodes;
     if (!scanNodes) throw this.notConnected();
-    const match = `${escapeGlob(keyPrefix)}*`;
-    let deleted = 0;
-    for (const node of await scanNodes()) {
-      let cursor = '0';
-      do {
-        const batch = await node.scan(cursor, { MATCH: match, COUNT: SCAN_BATCH });
-        cursor = batch.cursor;
-        // In a cluster each key may live in another slot: UNLINK one key per call there.
-        for (const key of batch.keys) deleted += await node.unlink(key);
-      } while (cursor !== '0');
-    }
-    return deleted;
+    return sweepPrefix(await scanNodes(), keyPrefix, (node, command, name) => this.send(node, command, name));
   }
 
   /** The error of a command sent before {@link attach} or with the memory store. */
@@ -194,6 +183,3 @@ function breakerOpen(name: string): RedisCacheConnectionError {
   return new RedisCacheConnectionError(`Redis skipped: circuit breaker open after repeated failures (${name})`);
 }
 
-function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&');
-}
