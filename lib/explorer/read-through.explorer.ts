@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import { getReadThroughMetadata, type ReadThroughBinding } from '../decorators/read-through.decorator.js';
+import { getReadThroughClassMetadata, getReadThroughMetadata, type ReadThroughBinding } from '../decorators/read-through.decorator.js';
 import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-options.error.js';
 import { CacheKeyBuilder } from '../keys/cache-key.builder.js';
 import { declaredParameterCount } from '../keys/method-arity.util.js';
@@ -85,6 +85,14 @@ export class ReadThroughExplorer implements OnModuleInit {
       if (!instance || typeof instance !== 'object' || wrapper.isAlias) continue;
       const prototype = Object.getPrototypeOf(instance) as Methods | null;
       if (!prototype) continue;
+      if (getReadThroughClassMetadata(instance.constructor)) {
+        // The class form means "every GET/HEAD route"; a provider has none, so it would cache nothing.
+        throw new InvalidRedisCacheOptionsError(
+          String(instance.constructor.name),
+          '@ReadThrough on a provider class caches nothing (on a controller class it caches every GET/HEAD route)',
+          "put @ReadThrough on the provider's async methods",
+        );
+      }
       const methods = this.scanner.getAllMethodNames(prototype).filter((name) => getReadThroughMetadata(prototype[name]) !== undefined);
       if (methods.length === 0) continue;
       const className = instance.constructor?.name ?? String(wrapper.name);

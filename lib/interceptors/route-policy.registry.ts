@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { getReadThroughMetadata } from '../decorators/read-through.decorator.js';
+import { getRouteReadThroughMetadata } from '../decorators/read-through.decorator.js';
 import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-options.error.js';
 import { createRequestKeyFactory, type RequestKeyFactory } from '../keys/request-key.factory.js';
 import { resolveBoolean, resolveStatuses } from '../options/redis-cache-options.resolver.js';
@@ -44,14 +44,15 @@ export class RoutePolicyRegistry {
   get(handler: { readonly name: string }, controller: { readonly name: string }): RoutePolicy | undefined {
     let found = this.policies.get(handler);
     if (found === undefined) {
-      found = this.compile(handler, `${controller.name}.${handler.name}`);
+      found = this.compile(handler, controller, `${controller.name}.${handler.name}`);
       this.policies.set(handler, found);
     }
     return found ?? undefined;
   }
 
-  private compile(handler: object, label: string): RoutePolicy | null {
-    const metadata = getReadThroughMetadata(handler);
+  private compile(handler: object, controller: object, label: string): RoutePolicy | null {
+    // The route's own @ReadThrough, or its controller's class-level one for GET/HEAD routes.
+    const metadata = getRouteReadThroughMetadata(handler, controller);
     if (!metadata) return null;
     const field = (name: string): string => `${label}: ${name}`;
     if (typeof metadata.key === 'function') {
