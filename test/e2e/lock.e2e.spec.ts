@@ -6,104 +6,21 @@
 import 'reflect-metadata';
 import { Inject, Injectable } from '@nestjs/common';
 import { CapturingLogger, type TestingModule } from '@nestjs/testing';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createClient } from 'redis';
 import { ReadThrough, RedisPoolService } from '../../lib/index.js';
 import { cacheTestingModule, loggedMessages, trackTestingModules } from '../helpers/nest-testing.helper.js';
 import { eventually } from '../helpers/polling.helper.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 import { useTestRedis, uniquePrefix } from '../helpers/test-redis.js';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const dist = pathToFileURL(resolve(root, 'dist/esm/index.js')).href;
-const worker = resolve(root, 'test/e2e/fixtures/lock-worker.mjs');
-
-interface WorkerLine {
-  event: 'ready' | 'calling' | 'running' | 'returning' | 'done';
-  pid: number;
-  at?: number;
-  calls?: number;
-  owners?: number[];
-  returnedAt?: number[];
-}
-
-interface Worker {
-  child: ChildProcess;
-  lines: WorkerLine[];
-  exited: Promise<number | null>;
-  /** The first line of `event`, once it was written (polled, bounded). */
-  line(event: WorkerLine['event'], timeoutMs?: number): Promise<WorkerLine>;
-  /** Lets a worker started with START_AT=stdin make its calls. */
-  go(): void;
-}
-
-/** Starts a worker process and collects its JSON lines; `exited` resolves at its exit. */
-function startWorker(env: Record<string, string>): Worker {
-  const child = spawn(process.execPath, [worker], { cwd: root, env: { ...process.env, DIST: dist, START_AT: 'stdin', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  const lines: WorkerLine[] = [];
-  let buffered = '';
-  let errors = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    for (const part of parts) if (part.trim()) lines.push(JSON.parse(part) as WorkerLine);
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  // A killed worker's stdin is gone: nothing more is written to it.
-  child.stdin!.on('error', () => undefined);
-  const exited = new Promise<number | null>((done) =>
-    child.on('exit', (code) => {
-      if (code !== 0 && code !== null) process.stderr.write(`lock worker ${child.pid} exited ${code}: ${errors}\n`);
-      done(code);
-    }),
-  );
-  const line = async (event: WorkerLine['event'], timeoutMs = 20_000): Promise<WorkerLine> => {
-    for (let waited = 0; waited < timeoutMs; waited += 10) {
-      const found = lines.find((l) => l.event === event);
-      if (found) return found;
-      await sleep(10);
-    }
-    throw new Error(`lock worker ${child.pid} wrote no "${event}" line within ${timeoutMs} ms: ${errors}`);
-  };
-  return { child, lines, exited, line, go: () => child.stdin!.end('go\n') };
-}
-
-/** Starts `count` workers and lets them call at once, when all are up. */
-async function startTogether(count: number, env: Record<string, string>): Promise<Worker[]> {
-  const workers = Array.from({ length: count }, () => startWorker(env));
-  await Promise.all(workers.map((w) => w.line('ready')));
-  for (const w of workers) w.go();
-  return workers;
-}
+import { root, startTogether, startWorker, withClient } from './fixtures/lock-workers.js';
 
 const redis = useTestRedis();
 
 beforeAll(() => {
   if (!existsSync(resolve(root, 'dist/esm/index.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
 });
-
-/** The commands the tests read Redis with. */
-interface Reader {
-  get(key: string): Promise<string | null>;
-  keys(pattern: string): Promise<string[]>;
-}
-
-/** Reads through a short-lived client (works with a shared REDIS_URL too). */
-async function withClient<T>(url: string, fn: (client: Reader) => Promise<T>): Promise<T> {
-  const client = createClient({ url, socket: { reconnectStrategy: false } });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await fn(client as unknown as Reader);
-  } finally {
-    await client.close();
-  }
-}
 
 describe('lock across processes', () => {
   it('4 processes × 250 concurrent calls on one cold key run the method once in total', async () => {
