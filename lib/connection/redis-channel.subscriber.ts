@@ -110,6 +110,8 @@ export class RedisChannelSubscriber {
   private subscribe(channel: string, state: Channel): void {
     const connected = this.open();
     if (!connected) return;
+    // Not bounded by operationTimeout like the cache commands: no call ever waits for it (waiters
+    // poll until it is acknowledged), and node-redis keeps it across reconnects once it is.
     connected
       .then(() =>
         this.connection!.subscribe(channel, (message) => {

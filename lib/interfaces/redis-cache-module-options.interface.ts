@@ -160,8 +160,9 @@ export interface RedisCacheModuleOptions {
   earlyRefresh?: boolean | number;
   /**
    * Cross-process stampede protection: on a miss, only the process holding a Redis lock
-   * (`SET NX PX` with an owner token, released by compare-and-delete) runs the method; the others
-   * wait for its value, up to `wait`, then run it themselves.
+   * (`SET NX PX` with an owner token, renewed while the method runs, released by
+   * compare-and-delete) runs the method; the others wait for its value (woken by a `PUBLISH` on
+   * `<prefix>:__lock__`, or by a poll), up to `wait`, then run it themselves.
    * @default false
    */
   lock?: boolean | ReadThroughLockOptions;
