@@ -1,2 +1,0 @@
-export * from './redis-pool.service.js';
-export * from './redis-client-options.factory.js';

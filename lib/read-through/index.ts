@@ -1,2 +1,0 @@
-export * from './read-through.executor.js';
-export * from './read-through.policy.js';

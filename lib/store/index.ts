@@ -1,3 +1,0 @@
-export * from './cache.store.js';
-export * from './redis-cache.store.js';
-export * from './memory-cache.store.js';
