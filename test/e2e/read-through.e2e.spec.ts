@@ -82,7 +82,7 @@ class CatalogService implements Counted {
 
   /** Key omitted: `<Class>.<method>:<stable encoding of the arguments>`. */
   @ReadThrough()
-  async search(filter: Record<string, unknown>, page: number): Promise<{ page: number; n: number }> {
+  async search(_filter: Record<string, unknown>, page: number): Promise<{ page: number; n: number }> {
     return { page, n: count(this, 'search') };
   }
 
@@ -107,20 +107,20 @@ class FailingService implements Counted {
   nextError: Error = new Error('unset');
 
   @ReadThrough('boom:{0}', '1m')
-  async boom(id: string): Promise<string> {
+  async boom(_id: string): Promise<string> {
     count(this, 'boom');
     throw this.nextError;
   }
 
   @ReadThrough('rejecting:{0}', '1m')
-  rejecting(id: string): Promise<string> {
+  rejecting(_id: string): Promise<string> {
     count(this, 'rejecting');
     return Promise.reject(this.nextError);
   }
 
   /** Not `async`: throws synchronously although typed as returning a promise. */
   @ReadThrough('sync-throw:{0}', '1m')
-  syncThrow(id: string): Promise<string> {
+  syncThrow(_id: string): Promise<string> {
     count(this, 'syncThrow');
     throw this.nextError;
   }
@@ -139,19 +139,19 @@ class NullishService implements Counted {
   calls = new Map<string, number>();
 
   @ReadThrough('undef:{0}', '1m')
-  async undef(id: string): Promise<undefined> {
+  async undef(_id: string): Promise<undefined> {
     count(this, 'undef');
     return undefined;
   }
 
   @ReadThrough('null:{0}', '1m')
-  async nothing(id: string): Promise<null> {
+  async nothing(_id: string): Promise<null> {
     count(this, 'nothing');
     return null;
   }
 
   @ReadThrough('null-cached:{0}', '1m', { cacheNull: true })
-  async nothingCached(id: string): Promise<null> {
+  async nothingCached(_id: string): Promise<null> {
     count(this, 'nothingCached');
     return null;
   }

@@ -12,7 +12,7 @@ import { Injectable } from '@nestjs/common';
 import { ReadThrough, RedisCacheService, RedisPoolService } from '../../lib/index.js';
 import { loggedMessages } from '../helpers/nest-testing.helper.js';
 import { eventually } from '../helpers/polling.helper.js';
-import { startRedisServer, stopAllRedisServers, type RedisServerHandle } from '../helpers/redis-server.js';
+import { startRedisServer, stopAllRedisServers } from '../helpers/redis-server.js';
 import { uniquePrefix } from '../helpers/test-redis.js';
 import { runBounded, trackModules } from './fixtures/resilience-support.js';
 

@@ -37,7 +37,7 @@ export class TranspiledLib {
     return new TranspiledLib(outDir);
   }
 
-  /** Runs an ESM `script` (imports relative to lib/, e.g. './utils/index.js') and parses its stdout as JSON. */
+  /** Runs an ESM `script` (imports relative to lib/, e.g. './utils/duration.util.js') and parses its stdout as JSON. */
   runJson<T>(script: string): T {
     const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: this.dir, encoding: 'utf8' });
     return JSON.parse(stdout) as T;
