@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ReadThrough, RedisPoolService } from '../../lib/index.js';
 import { cacheTestingModule, loggedMessages, trackTestingModules } from '../helpers/nest-testing.helper.js';
 import { eventually } from '../helpers/polling.helper.js';
+import { connectionsNamed } from '../helpers/redis-cli.helper.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 import { useTestRedis, uniquePrefix } from '../helpers/test-redis.js';
 import { root, startTogether, startWorker, withClient } from './fixtures/lock-workers.js';
@@ -163,6 +164,20 @@ describe('lock release announcements (pub/sub), two apps in one process', () => 
     expect(waited).toEqual({ id, by: 'a' });
     return lag;
   }
+
+  it('opens one subscriber connection on the first locked miss, none before, and closes it at shutdown', async () => {
+    const [app] = await twoApps(server.url);
+    const name = app!.get(RedisPoolService).connectionName;
+    const subscribed = async (): Promise<number> =>
+      (await server.command('CLIENT', 'LIST')).split('\n').filter((line) => line.includes(` name=${name} `) && / sub=[1-9]/.test(line)).length;
+    const before = await connectionsNamed(server, name);
+    expect(await subscribed()).toBe(0);
+    await app!.get(ReportService).build('r0', 10);
+    expect(await eventually(5_000, async () => (await subscribed()) === 1)).toBe(true);
+    expect(await connectionsNamed(server, name)).toBe(before + 1);
+    await modules.closeAll();
+    expect(await connectionsNamed(server, name)).toBe(0);
+  }, 30_000);
 
   it('wakes waiters again once the subscriber is back after CLIENT KILL TYPE pubsub', async () => {
     const apps = await twoApps(server.url);
