@@ -37,9 +37,9 @@ export function lockPollMs(ttlMs: number, live: boolean): number {
 /**
  * Cross-process single-flight for misses: the process that takes the lock runs the method (its
  * lease renewed while the method runs), stores, releases and announces the release; the others
- * wait, woken by the announcement or by a poll, and return the stored value. A waiter retries
- * the lock on every wake-up, so a holder that died is replaced once its lock expires; after
- * `wait` it runs the method itself. A failing store never blocks the method.
+ * wait, woken by the announcement or by a poll, and return the stored value. On every wake-up a
+ * waiter looks for the value, then retries the lock, so a holder that died is replaced once its
+ * lock expires; after `wait` it runs the method itself. A failing store never blocks the method.
  */
 export class StampedeLock {
   private readonly signals: LockReleaseSignals;
