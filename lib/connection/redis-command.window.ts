@@ -60,7 +60,7 @@ export class CommandWindow {
       succeeded: () => {
         this.inFlight--;
         this.observer?.succeeded();
-        this.drain();
+        if (this.head !== undefined) this.drain();
       },
       failed: (error) => {
         this.inFlight--;
