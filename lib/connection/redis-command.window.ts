@@ -15,6 +15,13 @@ export const DEFAULT_MAX_IN_FLIGHT = 512;
  */
 export const DEFAULT_MAX_WAITING = 32_768;
 
+/**
+ * Timeouts in a row, with no command answered in between, that mean the connection is stalled
+ * (the circuit breaker's default threshold too). One slow command (a large value, a hiccup) is
+ * not a stall and must not fail thousands of queued calls.
+ */
+const STALL_AFTER_TIMEOUTS = 5;
+
 interface Waiting {
   readonly context: unknown;
   readonly command: (context: unknown) => Promise<unknown>;
@@ -32,8 +39,9 @@ interface Waiting {
  * others in the client. 10,000 concurrent hits on a healthy Redis then "timed out" by the
  * thousands, opened the circuit breaker and ran the method for each: a burst became a stampede
  * on the origin. With a window, the deadline measures Redis, not our own queue. A stalled Redis
- * is still detected within the timeout: the written head times out, and that rejects everything
- * queued behind it at once (it could only wait behind the same stalled connection).
+ * is still detected within the timeout: the written commands time out, and a few of them in a
+ * row reject everything queued behind them at once (it could only wait behind the same stalled
+ * connection); an open circuit breaker does the same.
  */
 export class CommandWindow {
   private readonly deadline: OperationDeadline;
@@ -43,6 +51,7 @@ export class CommandWindow {
   private waitingCount = 0;
   private writtenCount = 0;
   private shedCount = 0;
+  private silentTimeouts = 0;
 
   /**
    * @param timeoutMs deadline of each command, from its write
@@ -59,14 +68,22 @@ export class CommandWindow {
     this.deadline = new OperationDeadline(timeoutMs, {
       succeeded: () => {
         this.inFlight--;
+        this.silentTimeouts = 0;
         this.observer?.succeeded();
         if (this.head !== undefined) this.drain();
       },
       failed: (error) => {
         this.inFlight--;
         this.observer?.failed(error);
-        if (error instanceof RedisCacheTimeoutError) this.stalled(error);
-        else this.drain();
+        if (!(error instanceof RedisCacheTimeoutError)) {
+          this.silentTimeouts = 0;
+          this.drain();
+          return;
+        }
+        // A timed-out slot is refilled only once the connection answers again: writing more to
+        // a stalled connection would only make more callers wait out a timeout.
+        this.silentTimeouts++;
+        if (this.silentTimeouts >= STALL_AFTER_TIMEOUTS || this.inFlight === 0) this.stalled(error);
       },
     });
   }
@@ -160,7 +177,7 @@ export class CommandWindow {
   private stalled(timeout: RedisCacheTimeoutError): void {
     if (this.head === undefined) return;
     this.rejectWaiting(
-      new RedisCacheConnectionError(`Redis skipped: a cache command ahead got no answer within ${timeout.timeoutMs} ms`, { cause: timeout }),
+      new RedisCacheConnectionError(`Redis skipped: the cache commands ahead got no answer within ${timeout.timeoutMs} ms`, { cause: timeout }),
     );
   }
 }

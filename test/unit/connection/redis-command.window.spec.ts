@@ -84,13 +84,13 @@ describe('CommandWindow', () => {
     await expect(Promise.all(runs)).resolves.toEqual(['reply:a', 'reply:b', 'reply:c']);
   });
 
-  it('a written command that times out rejects every queued command at once (they would wait behind a stalled connection)', async () => {
-    window = new CommandWindow(40, undefined, 1, 10);
+  it('written commands timing out in a row reject every queued command at once (they would wait behind a stalled connection)', async () => {
+    window = new CommandWindow(40, undefined, 5, 10);
     const target = new HandSettled();
     const started = performance.now();
-    const head = outcome(window.submit(target, (t) => t.send('head'), 'head'));
+    const heads = ['h1', 'h2', 'h3', 'h4', 'h5'].map((n) => outcome(window!.submit(target, (t) => t.send(n), n)));
     const queued = ['q1', 'q2', 'q3'].map((n) => outcome(window!.submit(target, (t) => t.send(n), n)));
-    expect(await head).toBeInstanceOf(RedisCacheTimeoutError);
+    for (const head of await Promise.all(heads)) expect(head).toBeInstanceOf(RedisCacheTimeoutError);
     const errors = await Promise.all(queued);
     const elapsed = performance.now() - started;
     for (const error of errors) {
@@ -98,10 +98,29 @@ describe('CommandWindow', () => {
       expect(error).not.toBeInstanceOf(RedisCacheTimeoutError);
       expect((error as Error).cause).toBeInstanceOf(RedisCacheTimeoutError);
     }
-    // One timeout for all of them, not one each in turn (that would be 4 x 40 ms).
-    expect(elapsed).toBeLessThan(140);
-    expect(target.sent).toEqual(['head']);
+    // Rejected with the heads' timeout, not after a timeout of their own (that would be 2 x 40 ms).
+    expect(elapsed).toBeLessThan(75);
+    expect(target.sent).toEqual(['h1', 'h2', 'h3', 'h4', 'h5']);
     expect(window.waiting).toBe(0);
+  });
+
+  it('one slow command is not a stall: the queue behind it is written once the connection answers again', async () => {
+    window = new CommandWindow(40, undefined, 2, 10);
+    const target = new HandSettled();
+    const slow = outcome(window.submit(target, (t) => t.send('slow'), 'slow'));
+    await sleep(20);
+    const answered = window.submit(target, (t) => t.send('answered'), 'answered');
+    const queued = window.submit(target, (t) => t.send('queued'), 'queued');
+    expect(await slow).toBeInstanceOf(RedisCacheTimeoutError);
+    // Its slot is not refilled while nothing answers...
+    expect(target.sent).toEqual(['slow', 'answered']);
+    expect(window.waiting).toBe(1);
+    // ...and is, as soon as something does.
+    target.answer('answered');
+    await expect(answered).resolves.toBe('reply:answered');
+    expect(target.sent).toEqual(['slow', 'answered', 'queued']);
+    target.answer('queued');
+    await expect(queued).resolves.toBe('reply:queued');
   });
 
   it('rejectWaiting() rejects the queued commands only; written ones still get their answer', async () => {

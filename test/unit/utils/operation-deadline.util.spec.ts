@@ -249,10 +249,23 @@ describe('OperationDeadline with a blocked event loop', () => {
     }
   }
 
+  it('starts the clock after the synchronous stretch that started the operation (when it can reach the wire)', async () => {
+    deadline = new OperationDeadline(60);
+    const d = deferred<string>();
+    const run = deadline.run(d.promise, 'GET');
+    // Issuing a burst: 50 ms in which nothing could be written.
+    block(50);
+    // Answered 30 ms after the loop is free: 80 ms after the call, but 30 ms after the write.
+    setTimeout(() => d.resolve('answered'), 30);
+    await expect(run).resolves.toBe('answered');
+  });
+
   it('does not time out an operation whose answer was ready while the loop was blocked', async () => {
     deadline = new OperationDeadline(30);
     const d = deferred<string>();
     const run = deadline.run(d.promise, 'GET');
+    // Let the operation reach the wire (its clock starts), then block the loop past the deadline.
+    await new Promise((resolve) => setImmediate(resolve));
     // The "reply" is due 5 ms after the deadline; the loop is blocked well past both.
     setTimeout(() => d.resolve('answered'), 35);
     block(80);
@@ -266,6 +279,7 @@ describe('OperationDeadline with a blocked event loop', () => {
       () => undefined,
       (e: unknown) => e,
     );
+    await new Promise((resolve) => setImmediate(resolve));
     block(80);
     const error = await run;
     expect(error).toBeInstanceOf(RedisCacheTimeoutError);
