@@ -8,12 +8,13 @@
  */
 import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
-import { CapturingLogger, type TestingModule } from '@nestjs/testing';
+import type { TestingModule } from '@nestjs/testing';
 import { ReadThrough, RedisCacheConnectionError, RedisCacheService, RedisPoolService, type RedisCacheModuleOptions } from '../../lib/index.js';
 import { cacheTestingModule, loggedMessages, trackTestingModules } from '../helpers/nest-testing.helper.js';
 import { eventually } from '../helpers/polling.helper.js';
 import { startRedisServer, stopAllRedisServers } from '../helpers/redis-server.js';
 import { uniquePrefix } from '../helpers/test-redis.js';
+import { burst, summary, TimedLogger, type Burst } from './fixtures/burst-support.js';
 import { runBounded } from './fixtures/resilience-support.js';
 
 const CALLS = 10_000;
@@ -46,55 +47,6 @@ class BurstService {
   }
 }
 
-/** A log capture that also notes when each warning was written (`performance.now()`). */
-class TimedLogger extends CapturingLogger {
-  readonly warnings: { at: number; message: string }[] = [];
-
-  override warn(message: unknown, ...rest: unknown[]): void {
-    this.warnings.push({ at: performance.now(), message: String(message) });
-    super.warn(message, ...rest);
-  }
-}
-
-interface Outcome {
-  readonly ok: boolean;
-  readonly value?: unknown;
-  readonly error?: unknown;
-  /** Since the burst started. */
-  readonly ms: number;
-}
-
-interface Burst {
-  readonly outcomes: Outcome[];
-  readonly startedAt: number;
-  /**
-   * Since the burst started, when the event loop first ran anything else: issuing 10,000 calls
-   * (each one's key, lookup and queueing) blocks it for 200–900 ms here, and no reply can be
-   * read before that.
-   */
-  readonly loopFreeMs: number;
-}
-
-/** Starts `CALLS` calls in one tick (truly concurrent) and records each one's outcome and duration. */
-async function burst(call: (i: number) => Promise<unknown>): Promise<Burst> {
-  const startedAt = performance.now();
-  const calls = Array.from({ length: CALLS }, (_, i) =>
-    call(i).then(
-      (value): Outcome => ({ ok: true, value, ms: performance.now() - startedAt }),
-      (error: unknown): Outcome => ({ ok: false, error, ms: performance.now() - startedAt }),
-    ),
-  );
-  const loopFree = new Promise<number>((resolve) => setImmediate(() => resolve(performance.now() - startedAt)));
-  const [outcomes, loopFreeMs] = await Promise.all([Promise.all(calls), loopFree]);
-  return { outcomes, startedAt, loopFreeMs };
-}
-
-function summary(run: Burst): string {
-  const sorted = run.outcomes.map((o) => o.ms).sort((a, b) => a - b);
-  const at = (q: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
-  return `loop free after ${Math.round(run.loopFreeMs)} ms; settled p50 ${at(0.5)} ms, max ${at(1)} ms`;
-}
-
 const modules = trackTestingModules();
 
 afterAll(async () => {
@@ -123,7 +75,7 @@ describe('a burst of 10,000 concurrent hits on a healthy Redis', () => {
     const pool = ref.get(RedisPoolService);
     const before = { runs: svc.runs, ...cache.stats() };
 
-    const run = await burst((i) => svc.value(`k${i % KEYS}`));
+    const run = await burst(CALLS, (i) => svc.value(`k${i % KEYS}`));
 
     const after = cache.stats();
     const figures = {
@@ -156,7 +108,7 @@ describe('the same burst on a paused Redis', () => {
     let run: Burst;
     await server.pause();
     try {
-      run = await burst((i) => svc.value(`k${i % KEYS}`));
+      run = await burst(CALLS, (i) => svc.value(`k${i % KEYS}`));
       expect(pool.circuitState).toBe('open');
     } finally {
       server.resume();
@@ -184,6 +136,32 @@ describe('the same burst on a paused Redis', () => {
     expect(svc.runs).toBe(runs);
   }, 60_000);
 
+  it('circuitBreaker: false: the window alone detects the stall (timeouts in a row fail the queue at once)', async () => {
+    const server = await startRedisServer();
+    const { ref, logger, svc } = await warmBurstApp({
+      url: server.url,
+      prefix: uniquePrefix('burst-nobreaker'),
+      operationTimeout: `${OPERATION_TIMEOUT_MS}ms`,
+      circuitBreaker: false,
+    });
+    let run: Burst;
+    await server.pause();
+    try {
+      run = await burst(CALLS, (i) => svc.value(`k${i % KEYS}`));
+    } finally {
+      server.resume();
+    }
+    const failed = logger.warnings.find((w) => w.message.includes('cache read failed'));
+    expect(failed).toBeDefined();
+    const detectedMs = failed!.at - run.startedAt;
+    console.log(`burst on a paused Redis, no breaker: first fail-open after ${Math.round(detectedMs)} ms; ${summary(run)}`);
+    expect(run.outcomes.filter((o, i) => !o.ok || JSON.stringify(o.value) !== JSON.stringify(expected(`k${i % KEYS}`)))).toEqual([]);
+    expect(ref.get(RedisPoolService).circuitState).toBe('closed');
+    expect(detectedMs - run.loopFreeMs).toBeLessThanOrEqual(OPERATION_TIMEOUT_MS + DETECT_SLACK_MS);
+    // Without the flush, the queue would drain 512 commands per timeout: about 20 x 300 ms.
+    expect(Math.max(...run.outcomes.map((o) => o.ms)) - detectedMs).toBeLessThanOrEqual(SETTLE_AFTER_DETECT_MS);
+  }, 60_000);
+
   it('with failOpen: false every call rejects with RedisCacheConnectionError, the method never runs', async () => {
     const server = await startRedisServer();
     const { logger, svc } = await warmBurstApp({
@@ -197,7 +175,7 @@ describe('the same burst on a paused Redis', () => {
     let run: Burst;
     await server.pause();
     try {
-      run = await burst((i) => svc.value(`k${i % KEYS}`));
+      run = await burst(CALLS, (i) => svc.value(`k${i % KEYS}`));
     } finally {
       server.resume();
     }
