@@ -29,7 +29,8 @@ const SHUTDOWN_DRAIN_MS = 2_000;
  *   sized by the `pool` option), where a connection is yours alone for the callback: use it for
  *   MULTI/WATCH, blocking commands, or long scripts that must not delay cache reads.
  *
- * Every narrow command is bounded by `operationTimeout` and fails fast while disconnected.
+ * Every narrow command is bounded by `operationTimeout` from its write (at most 512 written at a
+ * time, the rest queued; see `commandsShed`) and fails fast while disconnected.
  *
  * @example
  * const n = await pool.execute((client) => client.dbSize());
