@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Consumer fixtures: packs this repository with `npm pack` (its prepack builds dist/) and
 // installs the tarball into copies of the projects next to this file, then runs each one's own
-// checks. `node test/consumers/run.mjs [name ...]` runs the named fixtures only.
+// checks. `node test/consumers/run.mjs [name ...]` runs the named fixtures only;
+// `--prefetch` only installs the fixtures' own dependencies (no tarball, no checks), which
+// .ci/run does in the background while the main suite runs.
 //
 // - nest11-cjs: a Nest 11 CommonJS app as `nest new` makes it; tsc, then its Jest e2e test on
 //   the memory store with redis@6, then again on a real Redis with redis@5.
@@ -57,7 +59,10 @@ function runAsync(command, args, options) {
   });
 }
 
-/** Copies fixture `name` into the work directory (keeping node_modules) and installs `tarball` there. */
+/**
+ * Copies fixture `name` into the work directory (keeping node_modules) and installs its
+ * dependencies there, plus `tarball` when given.
+ */
 async function prepare(name, tarball) {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
@@ -66,9 +71,11 @@ async function prepare(name, tarball) {
   for (const entry of readdirSync(dir)) if (entry !== 'node_modules') rmSync(join(dir, entry), { recursive: true, force: true });
   rmSync(join(dir, 'node_modules', 'nestjs-readthrough'), { recursive: true, force: true });
   cpSync(join(here, name), dir, { recursive: true, filter: (source) => !/[\\/](node_modules|dist)$/.test(source) });
-  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  manifest.dependencies = { ...manifest.dependencies, 'nestjs-readthrough': `file:${tarball}` };
-  writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  if (tarball) {
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    manifest.dependencies = { ...manifest.dependencies, 'nestjs-readthrough': `file:${tarball}` };
+    writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  }
   await runAsync('npm', ['install', ...INSTALL_FLAGS], { cwd: dir });
   return dir;
 }
@@ -100,9 +107,9 @@ const fixtures = {
     const esm = ['dist/esm/index.d.ts', 'dist/esm/testing/index.d.ts'];
     // Which declarations each setup must read: the CommonJS file gets the require build, the
     // ESM file (and bundler resolution, which follows `import`) the import build. TypeScript
-    // 5.4 runs the setups where older compilers failed (TS1479); each run costs ~10 s.
+    // 5.4 runs nodenext, where compilers before 5.8 failed (TS1479); each run costs ~10 s.
     const setups = { node16: [...cjs, ...esm], nodenext: [...cjs, ...esm], node10: cjs, bundler: esm };
-    const runs = { 'typescript-5.4': ['node16', 'nodenext'], typescript: Object.keys(setups) };
+    const runs = { 'typescript-5.4': ['nodenext'], typescript: Object.keys(setups) };
     for (const [typescript, names] of Object.entries(runs)) {
       console.log(`  TypeScript ${installedVersion(dir, typescript)}`);
       for (const setup of names) {
@@ -150,11 +157,19 @@ async function startRedis() {
   return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
-const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(fixtures);
+const args = process.argv.slice(2);
+const prefetch = args.includes('--prefetch');
+const requested = args.filter((arg) => arg !== '--prefetch');
+const names = requested.length > 0 ? requested : Object.keys(fixtures);
 for (const name of names) if (!fixtures[name]) throw new Error(`unknown fixture ${name}; known: ${Object.keys(fixtures).join(', ')}`);
 
 mkdirSync(work, { recursive: true });
 const started = Date.now();
+if (prefetch) {
+  await Promise.all(names.map((fixture) => prepare(fixture, undefined)));
+  console.log(`consumers: dependencies of ${names.join(', ')} installed in ${((Date.now() - started) / 1000).toFixed(0)}s`);
+  process.exit(0);
+}
 console.log(`consumers: packing ${root} into ${work}`);
 const { name, version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const tarball = join(work, `${name}-${version}.tgz`);
