@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { RedisCacheModule } from 'nestjs-readthrough';
 import { CatalogController } from './catalog.controller';
 import { CatalogService } from './catalog.service';
+import { TagsController } from './tags.controller';
 
 // REDIS_URL set: a real Redis (the consumer runner starts one); unset: the embedded memory store.
 const url = process.env.REDIS_URL;
@@ -17,7 +18,7 @@ const url = process.env.REDIS_URL;
       requireConnectionOnBootstrap: Boolean(url),
     }),
   ],
-  controllers: [CatalogController],
+  controllers: [CatalogController, TagsController],
   providers: [CatalogService],
 })
 export class AppModule {}

@@ -6,6 +6,7 @@ import { RedisCacheService } from 'nestjs-readthrough';
 import { AppModule } from './../src/app.module';
 import { CatalogController } from './../src/catalog.controller';
 import { CatalogService } from './../src/catalog.service';
+import { TagsController } from './../src/tags.controller';
 
 describe('nestjs-readthrough in a Nest 11 CommonJS app (e2e)', () => {
   let app: INestApplication<App>;
@@ -40,5 +41,12 @@ describe('nestjs-readthrough in a Nest 11 CommonJS app (e2e)', () => {
     expect(hit.headers['x-cache']).toBe('HIT');
     expect(hit.text).toBe(miss.text);
     expect(app.get(CatalogController).runs).toBe(1);
+  });
+
+  it('caches every GET route of a controller decorated with @ReadThrough({ ttl })', async () => {
+    const server = app.getHttpServer();
+    expect((await request(server).get('/tags/nest').expect(200)).headers['x-cache']).toBe('MISS');
+    expect((await request(server).get('/tags/nest').expect(200)).headers['x-cache']).toBe('HIT');
+    expect(app.get(TagsController).runs).toBe(1);
   });
 });
