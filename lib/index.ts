@@ -6,10 +6,11 @@ export type { CacheKeyOptions, CacheSetOptions } from './redis-cache.service.js'
 export { RedisPoolService } from './connection/redis-pool.service.js';
 export type { RedisExecutionClient } from './connection/redis-pool.service.js';
 export { ReadThrough } from './decorators/read-through.decorator.js';
-export { ReadThroughInterceptor } from './interceptors/read-through.interceptor.js';
-export type { CacheStatus, CachedResponse } from './interceptors/read-through.interceptor.js';
-export type { RoutePolicy } from './interceptors/route-policy.registry.js';
-export type { HttpCacheEntry } from './interceptors/http-cache-entry.util.js';
+export { ReadThroughInterceptor } from './http/read-through.interceptor.js';
+export type { CacheStatus, CachedResponse } from './http/read-through.interceptor.js';
+export type { RoutePolicy } from './http/route-policy.registry.js';
+export type { HttpCacheEntry } from './http/http-cache.entry.js';
+export type { SentResponse } from './http/response.capture.js';
 export type { ReadThroughKey } from './decorators/read-through.decorator.js';
 export { CacheSerializer, JsonSerializer, V8Serializer, MsgpackSerializer } from './serializers/index.js';
 export { seconds, minutes, hours } from './utils/duration.util.js';

@@ -114,7 +114,7 @@ export class RedisCacheService {
    */
   wrap<T>(key: string, factory: () => Promise<T> | T, options?: ReadThroughOptions<T>): Promise<T> {
     const policy = this.policy(options, options?.ttl);
-    return this.executor.run(this.fullKey(key, policy), policy, factory);
+    return this.executor.run(this.fullKey(key, policy), policy, { load: factory }).then((outcome) => outcome.value);
   }
 
   /**

@@ -7,9 +7,9 @@ import { CacheKeyBuilder } from '../keys/cache-key.builder.js';
 import { declaredParameterCount } from '../keys/method-arity.util.js';
 import { createMethodKeyFactory, type MethodKeyFactory } from '../keys/method-key.factory.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
-import { RoutePolicyRegistry } from '../interceptors/route-policy.registry.js';
+import { RoutePolicyRegistry } from '../http/route-policy.registry.js';
 import { createReadThroughPolicy } from '../read-through/read-through.policy.js';
-import { ReadThroughExecutor } from '../read-through/read-through.executor.js';
+import { ReadThroughExecutor, type ReadThroughOutcome } from '../read-through/read-through.executor.js';
 import { LOGGER_CONTEXT, READ_THROUGH_BINDINGS, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
@@ -131,7 +131,7 @@ export class ReadThroughExplorer implements OnModuleInit {
         this.warnings.warn(`key:${label}`, `${label}: could not build the cache key, running uncached: ${describeError(error)}`);
         return Promise.resolve().then(() => method.apply(target, args));
       }
-      return executor.run(key, policy, () => method.apply(target, args));
+      return executor.run(key, policy, { load: () => method.apply(target, args) }).then(valueOf);
     };
   }
 
@@ -160,4 +160,8 @@ export class ReadThroughExplorer implements OnModuleInit {
       'register them under different injection tokens, or give the method an explicit key or a namespace of its own',
     );
   }
+}
+
+function valueOf<T>(outcome: ReadThroughOutcome<T>): T {
+  return outcome.value;
 }

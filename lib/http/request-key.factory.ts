@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { compileKeyTemplate, parseKeyTemplate, type MissingKeyValue } from './key-template.compiler.js';
+import { compileKeyTemplate, parseKeyTemplate, type MissingKeyValue } from '../keys/key-template.compiler.js';
 
 /** The parts of a request a controller key template can read. */
 export interface RequestKeySource {

@@ -1,18 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { RESPONSE_PASSTHROUGH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import { getRouteReadThroughMetadata } from '../decorators/read-through.decorator.js';
 import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-options.error.js';
-import { createRequestKeyFactory, type RequestKeyFactory } from '../keys/request-key.factory.js';
+import { createRequestKeyFactory, type RequestKeyFactory } from './request-key.factory.js';
 import { resolveBoolean, resolveStatuses } from '../options/redis-cache-options.resolver.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { createReadThroughPolicy, type ReadThroughPolicy } from '../read-through/read-through.policy.js';
 import { ReadThroughExecutor } from '../read-through/read-through.executor.js';
 import { RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
 import { describeError } from '../utils/redact.util.js';
+import { unkeyedHeadersOf, type UnkeyedHeaders } from './unkeyed-headers.js';
 
 /** Everything `ReadThroughInterceptor` needs for one decorated route, compiled once. */
 export interface RoutePolicy {
   readonly label: string;
+  /** The route's options as written: `condition`, `unless` and `cacheNull` apply to the handler's value. */
   readonly policy: ReadThroughPolicy;
+  /** The policy the executor stores the sent response under (its checks already made on the handler's value). */
+  readonly storePolicy: ReadThroughPolicy;
   readonly key: RequestKeyFactory;
   readonly statuses: ReadonlySet<number>;
   /** Cache requests with credentials although the key has no user part. */
@@ -20,7 +26,9 @@ export interface RoutePolicy {
   /** `Vary` value for the keyed headers, or undefined. */
   readonly vary: string | undefined;
   /** Headers hidden from the handler while it produces a response that will be stored. */
-  readonly unkeyedHeaders: readonly string[];
+  readonly unkeyed: UnkeyedHeaders;
+  /** Cache GET/HEAD requests that carry a body (by default they bypass: the key does not read it). */
+  readonly allowRequestBody: boolean;
 }
 
 /**
@@ -69,16 +77,38 @@ export class RoutePolicyRegistry {
     } catch (error) {
       throw new InvalidRedisCacheOptionsError(field('key'), describeError(error).replace(/^TypeError: /, ''), 'fix the @ReadThrough key');
     }
+    if (handlesResponseItself(controller, (handler as { name: string }).name)) {
+      throw new InvalidRedisCacheOptionsError(
+        label,
+        'the route writes its response itself through @Res() (without passthrough), so a hit could not be answered with the bytes the miss sent',
+        'use @Res({ passthrough: true }) and return the body, or remove @ReadThrough from this route',
+      );
+    }
     const { options } = metadata;
     const http = this.options.http;
+    const policy = createReadThroughPolicy(this.options, label, metadata.ttl, options, this.executor.defaultCodec);
     return {
       label,
-      policy: createReadThroughPolicy(this.options, label, metadata.ttl, options, this.executor.defaultCodec),
+      policy,
+      // The stored value is the response as sent; condition/unless/cacheNull were asked of the handler's value.
+      storePolicy: { ...policy, condition: undefined, unless: undefined, cacheNull: true },
       key,
       statuses: new Set(options.statuses === undefined ? http.statuses : resolveStatuses(field('statuses'), options.statuses)),
       shared: options.shared === undefined ? false : resolveBoolean(field('shared'), options.shared),
       vary: key.headers.length > 0 ? key.headers.join(', ') : undefined,
-      unkeyedHeaders: http.unkeyedHeaders.filter((name) => !key.headers.includes(name)),
+      unkeyed: unkeyedHeadersOf(http.unkeyedHeaders, key.headers),
+      allowRequestBody: options.allowRequestBody === undefined ? false : resolveBoolean(field('allowRequestBody'), options.allowRequestBody),
     };
   }
+}
+
+/** Whether the handler takes the platform response (`@Res()`, `@Next()`) without passthrough: Nest then sends nothing. */
+function handlesResponseItself(controller: object, methodName: string): boolean {
+  const args = Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, methodName) as Record<string, unknown> | undefined;
+  if (!args) return false;
+  const takesResponse = Object.keys(args).some((key) => {
+    const type = Number(key.split(':')[0]);
+    return type === RouteParamtypes.RESPONSE || type === RouteParamtypes.NEXT;
+  });
+  return takesResponse && Reflect.getMetadata(RESPONSE_PASSTHROUGH_METADATA, controller, methodName) !== true;
 }

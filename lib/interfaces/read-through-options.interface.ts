@@ -59,6 +59,12 @@ export interface ReadThroughOptions<R = unknown> {
    * @default 'bypass'
    */
   missingKeyValue?: 'bypass' | 'empty';
+  /**
+   * Controller routes only: cache GET/HEAD requests that carry a body. By default they bypass,
+   * since the key does not read the body (Express parses JSON bodies on GET too).
+   * @default false
+   */
+  allowRequestBody?: boolean;
   /** Controller routes only: statuses whose responses are stored. @default module `http.statuses` */
   statuses?: number[];
 }

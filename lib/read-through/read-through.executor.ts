@@ -35,6 +35,28 @@ export interface ReadThroughStats {
 /** Whether a hit was fresh or served stale within the grace. */
 export type Freshness = 'fresh' | 'stale';
 
+/** What {@link ReadThroughExecutor.run} reads through to: the method, and how the caller wants it run. */
+export interface ReadThroughSource<T> {
+  /** Produces the value to return and store (the method; for routes, the response as sent). */
+  load(): Promise<T> | T;
+  /** Produces a value in the background for a stale or early refresh. @default load */
+  refresh?(): Promise<T> | T;
+  /** Skip the lookup and run `load` (a request's `Cache-Control: no-cache`). */
+  readonly revalidate?: boolean;
+  /** Turns a stored value into a `T`, or `undefined` when it is not one (then a refused entry). */
+  accept?(value: unknown): T | undefined;
+}
+
+/**
+ * How {@link ReadThroughExecutor.run} answered: `hit` / `stale` from the store (`entry` has its
+ * times); `miss`, this caller ran the method; `joined`, another caller's run in this process (or,
+ * under the lock, another process's stored value) answered; `bypass`, the store failed, the
+ * method ran uncached.
+ */
+export type ReadThroughOutcome<T> =
+  | { readonly kind: 'hit' | 'stale'; readonly value: T; readonly entry: CacheEntry }
+  | { readonly kind: 'miss' | 'joined' | 'bypass'; readonly value: T };
+
 /**
  * The one read-through core behind `@ReadThrough` on services, the controller interceptor and
  * `RedisCacheService.wrap()`:
@@ -94,17 +116,30 @@ export class ReadThroughExecutor {
   }
 
   /**
-   * Returns the cached value of `key`, or runs `load` once (per process, per key, at a time),
-   * stores its result under `policy`, and returns it.
+   * The one read-through entry point of every path (`@ReadThrough` on providers, controller
+   * routes, `wrap()`): the cached value of `key`, or `source.load()` run once (per process, per
+   * key, at a time; under the cross-process lock when the policy has one), stored under
+   * `policy`, and returned. The outcome says which it was, for callers that report it
+   * (`X-Cache`).
    */
-  async run<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T): Promise<T> {
+  async run<T>(key: string, policy: ReadThroughPolicy, source: ReadThroughSource<T>): Promise<ReadThroughOutcome<T>> {
     const ticket = this.ticket();
-    const found = await this.lookup(key, policy);
-    if (found === 'miss' || found === 'unavailable') {
-      return this.coalesce(key, ticket, () => this.loadAndStore(key, policy, load, found === 'miss'));
+    let writeBack = true;
+    if (!source.revalidate) {
+      const found = await this.lookup(key, policy, source.accept);
+      if (typeof found === 'object') {
+        const refresh = source.refresh ?? source.load;
+        const freshness = this.freshness(key, policy, found, () => this.loadAndStore(key, policy, refresh, source, true));
+        return { kind: freshness === 'stale' ? 'stale' : 'hit', value: found.value as T, entry: found };
+      }
+      writeBack = found === 'miss';
     }
-    if (policy.graceMs > 0 || policy.earlyRefreshBeta > 0) this.freshness(key, policy, found, () => this.loadAndStore(key, policy, load, true));
-    return found.value as T;
+    let ran = false;
+    const value = await this.coalesce(key, ticket, () => {
+      ran = true;
+      return this.loadAndStore(key, policy, source.load, source, writeBack);
+    });
+    return { kind: !ran ? 'joined' : writeBack ? 'miss' : 'bypass', value };
   }
 
   /**
@@ -147,7 +182,7 @@ export class ReadThroughExecutor {
    * `'unavailable'` when the store failed and the module fails open (then the result should not
    * be written back either: the write would only wait out another timeout). Counts hits and misses.
    */
-  async lookup(key: string, policy: ReadThroughPolicy): Promise<CacheEntry | 'miss' | 'unavailable'> {
+  async lookup(key: string, policy: ReadThroughPolicy, accept?: (value: unknown) => unknown): Promise<CacheEntry | 'miss' | 'unavailable'> {
     let raw: Buffer | string | null;
     try {
       raw = await this.fetch(key, policy.codec);
@@ -156,7 +191,7 @@ export class ReadThroughExecutor {
       if (!this.options.failOpen) throw asConnectionError(error);
       return 'unavailable';
     }
-    const entry = raw === null ? undefined : this.decodeEntry(key, raw, policy.codec, policy.label);
+    const entry = raw === null ? undefined : this.decodeEntry(key, raw, policy.codec, policy.label, accept);
     if (entry) {
       this.counters.hits++;
       return entry;
@@ -166,10 +201,17 @@ export class ReadThroughExecutor {
   }
 
   /** Decodes stored bytes; a refused entry is logged, counted and read as absent. */
-  private decodeEntry(key: string, raw: Buffer | string, codec: CacheEntryCodec, label: string): CacheEntry | undefined {
+  private decodeEntry(key: string, raw: Buffer | string, codec: CacheEntryCodec, label: string, accept?: (value: unknown) => unknown): CacheEntry | undefined {
     const decoded = codec.decode(raw);
-    if (decoded.ok) return decoded.entry;
-    this.onRejectedEntry(key, label, decoded);
+    if (!decoded.ok) {
+      this.onRejectedEntry(key, label, decoded);
+      return undefined;
+    }
+    if (!accept) return decoded.entry;
+    // The caller's own shape check (an HTTP entry): a value of another shape is refused too.
+    const value = accept(decoded.entry.value);
+    if (value !== undefined) return { ...decoded.entry, value };
+    this.onRejectedEntry(key, label, { ok: false, reason: 'corrupt', cause: new TypeError('not an entry of this kind') });
     return undefined;
   }
 
@@ -251,10 +293,13 @@ export class ReadThroughExecutor {
   }
 
   /** Runs the method (under the lock when the policy has one) and, if `writeBack`, stores its result. */
-  private loadAndStore<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T, writeBack: boolean): Promise<T> {
+  private loadAndStore<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T, source: ReadThroughSource<T>, writeBack: boolean): Promise<T> {
     // With the store down there is nothing to coordinate through: no lock, no write.
     if (!writeBack) return this.loadNow(key, policy, load, false);
-    return this.underLock(key, policy, () => this.loadNow(key, policy, load, true), (entry) => entry.value as T);
+    // A request that asked to revalidate runs the method, as it asked: it never waits for a lock.
+    if (source.revalidate) return this.loadNow(key, policy, load, true);
+    const accept = source.accept;
+    return this.underLock(key, policy, () => this.loadNow(key, policy, load, true), (entry) => (accept ? accept(entry.value) : entry.value) as T | undefined);
   }
 
   private async loadNow<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T, writeBack: boolean): Promise<T> {

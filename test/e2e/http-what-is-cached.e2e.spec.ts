@@ -179,15 +179,19 @@ describe.each(PLATFORMS)('HTTP: what is cached on %s', (platform, makeAdapter) =
     expect(await storedKeys(redis, prefix)).toHaveLength(1);
   });
 
-  it('HEAD first stores under the GET entry, so the next GET is a HIT with the full body', async () => {
+  it('HEAD first stores nothing (a HEAD response has no body to record), so the next GET is a MISS that stores the full body', async () => {
     const { http, counter, prefix } = await createApp(platform, makeAdapter(), { controllers: [WhatController] });
 
     const head = await http().head('/w/get').expect(200);
     expect(head.headers['x-cache']).toBe('MISS');
+    expect(await storedKeys(redis, prefix)).toHaveLength(0);
     const get = await http().get('/w/get').expect(200);
-    expect(get.headers['x-cache']).toBe('HIT');
-    expect(get.body).toEqual({ n: 1 });
-    expect(counter.of('get')).toBe(1);
+    expect(get.headers['x-cache']).toBe('MISS');
+    expect(get.body).toEqual({ n: 2 });
+    const again = await http().get('/w/get').expect(200);
+    expect(again.headers['x-cache']).toBe('HIT');
+    expect(again.text).toBe(get.text);
+    expect(counter.of('get')).toBe(2);
     expect(await storedKeys(redis, prefix)).toHaveLength(1);
   });
 

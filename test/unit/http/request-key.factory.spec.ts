@@ -1,4 +1,4 @@
-import { createRequestKeyFactory as compileRequestKey, defaultRequestKey, type RequestKeySource } from '../../../lib/keys/request-key.factory.js';
+import { createRequestKeyFactory as compileRequestKey, defaultRequestKey, type RequestKeySource } from '../../../lib/http/request-key.factory.js';
 import { DEFAULTS } from '../../../lib/options/redis-cache-options.defaults.js';
 
 const CREDENTIALS = { credentialHeaders: DEFAULTS.http.credentialHeaders, credentialQueryParams: DEFAULTS.http.credentialQueryParams };

@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import type { SentResponse } from './response.capture.js';
+
+/**
+ * What a cached route stores: the response exactly as it was sent, with readable field names.
+ * The body is UTF-8 text when the bytes are valid UTF-8 (JSON, HTML, CSV), else base64.
+ */
+export interface HttpCacheEntry {
+  readonly status: number;
+  /** `[lower-case name, value]` pairs, repeated for a header sent more than once. */
+  readonly headers: readonly (readonly [string, string])[];
+  readonly body: string;
+  readonly encoding: 'utf8' | 'base64';
+}
+
+/** An entry checked by {@link parseHttpEntry}, with its body ready to send. */
+export interface ValidHttpEntry extends HttpCacheEntry {
+  readonly bytes: string | Buffer;
+  readonly etag: string | undefined;
+}
+
+/** Headers that belong to one transfer or one request, never to a stored representation. */
+const NOT_STORED = new Set([
+  'set-cookie',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'date',
+  'age',
+  'proxy-connection',
+  'upgrade',
+  'trailer',
+]);
+const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+// Visible ASCII, space, tab and obs-text: never CR, LF or NUL, which would split a response.
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const ETAG = /^(W\/)?"[\x21\x23-\x7e\x80-\xff]*"$/;
+
+/**
+ * The entry for a sent response: its status, its headers (but those of one transfer or one
+ * request, and `extraExcluded`: the cache status header), and the body.
+ */
+export function entryFromSent(sent: SentResponse, extraExcluded: ReadonlySet<string>): HttpCacheEntry {
+  const headers: [string, string][] = [];
+  for (const [name, value] of sent.headers) {
+    if (NOT_STORED.has(name) || extraExcluded.has(name)) continue;
+    for (const item of Array.isArray(value) ? value : [value]) headers.push([name, item]);
+  }
+  const text = sent.body.toString('utf8');
+  const utf8 = Buffer.byteLength(text) === sent.body.length && Buffer.from(text, 'utf8').equals(sent.body);
+  return { status: sent.status, headers, body: utf8 ? text : sent.body.toString('base64'), encoding: utf8 ? 'utf8' : 'base64' };
+}
+
+/**
+ * Validates a stored HTTP entry field by field (Redis contents are untrusted: a planted entry
+ * must never produce a 500, a split header or an unasked 304). `statuses` are the route's
+ * storable statuses. Returns `undefined` for anything that is not exactly what
+ * {@link entryFromSent} writes.
+ */
+export function parseHttpEntry(value: unknown, statuses: ReadonlySet<number>): ValidHttpEntry | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { status, headers, body, encoding } = value as Record<string, unknown>;
+  if (typeof status !== 'number' || !Number.isInteger(status) || !statuses.has(status)) return undefined;
+  if (typeof body !== 'string' || (encoding !== 'utf8' && encoding !== 'base64')) return undefined;
+  if (encoding === 'base64' && (body.length % 4 !== 0 || !BASE64.test(body))) return undefined;
+  if (!Array.isArray(headers)) return undefined;
+  let etag: string | undefined;
+  for (const pair of headers as unknown[]) {
+    if (!Array.isArray(pair) || pair.length !== 2) return undefined;
+    const [name, field] = pair as unknown[];
+    if (typeof name !== 'string' || typeof field !== 'string' || !TOKEN.test(name) || !FIELD_VALUE.test(field) || NOT_STORED.has(name)) return undefined;
+    if (name === 'etag') {
+      if (!ETAG.test(field)) return undefined;
+      etag = field;
+    }
+  }
+  return {
+    status,
+    headers: headers as [string, string][],
+    body,
+    encoding,
+    bytes: encoding === 'utf8' ? body : Buffer.from(body, 'base64'),
+    etag,
+  };
+}
+
+/** Weak ETag of a body. */
+export function weakEtag(body: string | Buffer): string {
+  return `W/"${createHash('sha1').update(body).digest('base64url')}"`;
+}
+
+/** Whether an `If-None-Match` request header matches `etag` (weak comparison, RFC 9110 §13.1.2). */
+export function matchesIfNoneMatch(header: string | string[] | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const opaque = etag.replace(/^W\//, '');
+  const candidates = (Array.isArray(header) ? header.join(',') : header).split(',');
+  return candidates.some((candidate) => {
+    const tag = candidate.trim();
+    return tag === '*' || tag.replace(/^W\//, '') === opaque;
+  });
+}

@@ -1,0 +1,46 @@
+import { headerText } from './http-request.access.js';
+import type { SentResponse } from './response.capture.js';
+
+/** What a route allows to be stored, for {@link whyNotStored}. */
+export interface StorageRules {
+  readonly statuses: ReadonlySet<number>;
+  /** Request headers the key reads: a `Vary` on them is honoured by the key itself. */
+  readonly keyedHeaders: readonly string[];
+  /** `Vary` that was on the response before the route ran (middleware such as CORS). */
+  readonly varyBefore: string;
+}
+
+/**
+ * Why a sent response must not be stored, or `undefined` when it may be. Decided from the
+ * response as it went out, so headers added late (a `Set-Cookie` at `writeHead`, Fastify
+ * `onSend` hooks, `Vary` from the handler) count:
+ *
+ * - a status the route does not store; a body written in several chunks (a stream) or too large;
+ * - `Set-Cookie`: a response that sets state belongs to one client;
+ * - `Cache-Control: no-store | no-cache | private` (no-cache means "revalidate before reuse",
+ *   which a read-through cache cannot do);
+ * - `Vary: *`, or a `Vary` on a request header the key does not read: the body depends on
+ *   something two requests under this key may not share.
+ */
+export function whyNotStored(sent: SentResponse | undefined, rules: StorageRules): string | undefined {
+  if (!sent) return 'the connection closed before the response ended';
+  if (!rules.statuses.has(sent.status)) return `status ${sent.status} is not stored`;
+  if (sent.partial) return 'the body was streamed or is larger than maxValueBytes';
+  if (sent.headers.has('set-cookie')) return 'the response sets a cookie';
+  if (/\b(no-store|no-cache|private)\b/i.test(headerText(sent.headers.get('cache-control')))) return 'Cache-Control forbids storing it';
+  const vary = tokens(headerText(sent.headers.get('vary')));
+  if (vary.includes('*')) return 'Vary: *';
+  // A Vary that was there before the route ran comes from middleware that runs on every hit
+  // too (CORS' Vary: Origin), with headers of its own per request.
+  const before = new Set(tokens(rules.varyBefore));
+  const varied = vary.filter((name) => !before.has(name) && !rules.keyedHeaders.includes(name));
+  if (varied.length > 0) return `it varies on ${varied.join(', ')}, which the key does not read`;
+  return undefined;
+}
+
+function tokens(vary: string): string[] {
+  return vary
+    .split(',')
+    .map((token) => token.trim().toLowerCase())
+    .filter((token) => token !== '');
+}
