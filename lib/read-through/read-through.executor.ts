@@ -8,54 +8,12 @@ import { CacheStore } from '../store/cache.store.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
 import { createReadThroughPolicy, type ReadThroughPolicy } from './read-through.policy.js';
+import { decideRefresh } from './refresh.policy.js';
+import type { ReadThroughOutcome, ReadThroughSource, ReadThroughStats } from './read-through.types.js';
+import { SingleFlight } from './single-flight.js';
 import { StampedeLock } from './stampede.lock.js';
 
-/** Counters of one executor since start-up; see `RedisCacheService.stats()`. */
-export interface ReadThroughStats {
-  hits: number;
-  misses: number;
-  /** Method runs (a miss joined by concurrent callers counts once). */
-  loads: number;
-  /** Stored entries refused on read: foreign, other serializer, corrupt, oversize. */
-  rejectedEntries: number;
-  /** Store reads or writes that failed or timed out. */
-  storeErrors: number;
-  /** Results not stored: undefined, null without cacheNull, condition/unless, unserializable. */
-  skippedWrites: number;
-  /** Hits served stale within the stale-while-revalidate grace. */
-  staleHits: number;
-  /** Background refreshes started (stale or early). */
-  refreshes: number;
-  /** Background refreshes that failed (with fail-safe, the stale value kept being served). */
-  refreshFailures: number;
-  /** Misses that waited for another process holding the lock. */
-  lockWaits: number;
-}
-
-/** Whether a hit was fresh or served stale within the grace. */
-export type Freshness = 'fresh' | 'stale';
-
-/** What {@link ReadThroughExecutor.run} reads through to: the method, and how the caller wants it run. */
-export interface ReadThroughSource<T> {
-  /** Produces the value to return and store (the method; for routes, the response as sent). */
-  load(): Promise<T> | T;
-  /** Produces a value in the background for a stale or early refresh. @default load */
-  refresh?(): Promise<T> | T;
-  /** Skip the lookup and run `load` (a request's `Cache-Control: no-cache`). */
-  readonly revalidate?: boolean;
-  /** Turns a stored value into a `T`, or `undefined` when it is not one (then a refused entry). */
-  accept?(value: unknown): T | undefined;
-}
-
-/**
- * How {@link ReadThroughExecutor.run} answered: `hit` / `stale` from the store (`entry` has its
- * times); `miss`, this caller ran the method; `joined`, another caller's run in this process (or,
- * under the lock, another process's stored value) answered; `bypass`, the store failed, the
- * method ran uncached.
- */
-export type ReadThroughOutcome<T> =
-  | { readonly kind: 'hit' | 'stale'; readonly value: T; readonly entry: CacheEntry }
-  | { readonly kind: 'miss' | 'joined' | 'bypass'; readonly value: T };
+export type { Freshness, ReadThroughOutcome, ReadThroughSource, ReadThroughStats } from './read-through.types.js';
 
 /**
  * The one read-through core behind `@ReadThrough` on services, the controller interceptor and
@@ -72,14 +30,7 @@ export type ReadThroughOutcome<T> =
 export class ReadThroughExecutor {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly warnings = new ThrottledLogger(this.logger);
-  private readonly inflight = new Map<string, Flight>();
-  /** Completed flights not yet dropped from the map, oldest first; see {@link coalesce}. */
-  private completed: [string, Flight][] = [];
-  private sweepScheduled = false;
-  /** Flights whose work has not settled yet. */
-  private running = 0;
-  /** Orders calls against completed loads; see {@link coalesce}. */
-  private sequence = 0;
+  private readonly flights = new SingleFlight();
   private readonly counters: ReadThroughStats = {
     hits: 0,
     misses: 0,
@@ -112,7 +63,7 @@ export class ReadThroughExecutor {
 
   /** A snapshot of the counters. */
   stats(): Readonly<ReadThroughStats> & { inflight: number } {
-    return { ...this.counters, inflight: this.inflight.size };
+    return { ...this.counters, inflight: this.flights.size };
   }
 
   /**
@@ -123,47 +74,27 @@ export class ReadThroughExecutor {
    * (`X-Cache`).
    */
   async run<T>(key: string, policy: ReadThroughPolicy, source: ReadThroughSource<T>): Promise<ReadThroughOutcome<T>> {
-    const ticket = this.ticket();
+    const ticket = this.flights.ticket();
     let writeBack = true;
     if (!source.revalidate) {
       const found = await this.lookup(key, policy, source.accept);
       if (typeof found === 'object') {
-        const refresh = source.refresh ?? source.load;
-        const freshness = this.freshness(key, policy, found, () => this.loadAndStore(key, policy, refresh, source, true));
-        return { kind: freshness === 'stale' ? 'stale' : 'hit', value: found.value as T, entry: found };
+        const decision = decideRefresh(policy, found, Date.now());
+        if (decision.stale) this.counters.staleHits++;
+        if (decision.refresh) {
+          const refresh = source.refresh ?? source.load;
+          this.refreshInBackground(key, policy, decision.stale, () => this.loadAndStore(key, policy, refresh, source, true));
+        }
+        return { kind: decision.stale ? 'stale' : 'hit', value: found.value as T, entry: found };
       }
       writeBack = found === 'miss';
     }
     let ran = false;
-    const value = await this.coalesce(key, ticket, () => {
+    const value = await this.flights.run(key, ticket, () => {
       ran = true;
       return this.loadAndStore(key, policy, source.load, source, writeBack);
     });
     return { kind: !ran ? 'joined' : writeBack ? 'miss' : 'bypass', value };
-  }
-
-  /**
-   * For a hit: whether it is stale (past its TTL, within the grace), and if it is, or if early
-   * refresh picks it (XFetch: `now - loadMs * beta * ln(random) >= freshUntil`), starts one
-   * background `refresh` for the key. Callers never wait for it.
-   */
-  freshness(key: string, policy: ReadThroughPolicy, entry: CacheEntry, refresh: () => Promise<unknown>): Freshness {
-    if (policy.graceMs === 0 && policy.earlyRefreshBeta === 0) return 'fresh';
-    const now = Date.now();
-    const stale = policy.graceMs > 0 && now >= entry.freshUntil;
-    const early = !stale && policy.earlyRefreshBeta > 0 && now - entry.loadMs * policy.earlyRefreshBeta * Math.log(Math.random()) >= entry.freshUntil;
-    if (stale) this.counters.staleHits++;
-    if (stale || early) this.refreshInBackground(key, policy, stale, refresh);
-    return stale ? 'stale' : 'fresh';
-  }
-
-  /**
-   * Takes a ticket before looking a key up; pass it to {@link coalesce}. A load that completed
-   * after the ticket was taken may still be joined (the caller's read may have raced its write);
-   * one that completed before may not (the caller must see deletes and unstored results).
-   */
-  ticket(): number {
-    return ++this.sequence;
   }
 
   /**
@@ -182,7 +113,7 @@ export class ReadThroughExecutor {
    * `'unavailable'` when the store failed and the module fails open (then the result should not
    * be written back either: the write would only wait out another timeout). Counts hits and misses.
    */
-  async lookup(key: string, policy: ReadThroughPolicy, accept?: (value: unknown) => unknown): Promise<CacheEntry | 'miss' | 'unavailable'> {
+  private async lookup(key: string, policy: ReadThroughPolicy, accept?: (value: unknown) => unknown): Promise<CacheEntry | 'miss' | 'unavailable'> {
     let raw: Buffer | string | null;
     try {
       raw = await this.fetch(key, policy.codec);
@@ -216,53 +147,11 @@ export class ReadThroughExecutor {
   }
 
   /**
-   * Runs `work` once per key at a time in this process: concurrent callers with the same key
-   * share its promise (result or error). `ticket` comes from {@link ticket}, taken before the
-   * caller read the store.
-   */
-  coalesce<T>(key: string, ticket: number, work: () => Promise<T>): Promise<T> {
-    const running = this.inflight.get(key);
-    if (running && (running.completedAt === undefined || ticket < running.completedAt)) return running.promise as Promise<T>;
-    const flight: Flight = { promise: work(), completedAt: undefined };
-    this.inflight.set(key, flight);
-    this.running++;
-    const settle = (): void => {
-      this.running--;
-      flight.completedAt = this.ticket();
-      // Kept until the next turn of the event loop: a caller whose read missed just before our
-      // write landed (its reply can come in the same socket read) joins this result instead of
-      // running the method a second time. Later callers have later tickets and never join.
-      // One sweep per turn, not a callback per flight; and never only the event loop: a tight
-      // loop of awaited misses whose method does no I/O gives it no turn, so past
-      // MAX_COMPLETED_FLIGHTS the oldest completed flight leaves the map at once.
-      this.completed.push([key, flight]);
-      if (this.completed.length > MAX_COMPLETED_FLIGHTS) this.forget(...this.completed.shift()!);
-      if (!this.sweepScheduled) {
-        this.sweepScheduled = true;
-        setImmediate(() => this.sweep());
-      }
-    };
-    flight.promise.then(settle, settle);
-    return flight.promise as Promise<T>;
-  }
-
-  private forget(key: string, flight: Flight): void {
-    if (this.inflight.get(key) === flight) this.inflight.delete(key);
-  }
-
-  private sweep(): void {
-    this.sweepScheduled = false;
-    const done = this.completed;
-    this.completed = [];
-    for (const [key, flight] of done) this.forget(key, flight);
-  }
-
-  /**
    * Encodes and stores `value` under `key` with the policy's TTL. Never rejects: an encode
    * failure (unserializable, over `maxValueBytes`) or a store failure is logged and counted,
    * since the caller already has its value. Resolves whether it was stored.
    */
-  async store(key: string, value: unknown, policy: ReadThroughPolicy, loadMs = 0): Promise<boolean> {
+  private async store(key: string, value: unknown, policy: ReadThroughPolicy, loadMs = 0): Promise<boolean> {
     try {
       await this.write(key, value, policy, loadMs);
       return true;
@@ -285,11 +174,6 @@ export class ReadThroughExecutor {
     const now = Date.now();
     const entry = policy.codec.encode(value, now, now + policy.ttlMs, loadMs);
     await this.cacheStore.set(key, entry, policy.ttlMs + policy.graceMs);
-  }
-
-  /** Counts a result that was not stored by the caller's own decision (HTTP rules). */
-  countSkippedWrite(): void {
-    this.counters.skippedWrites++;
   }
 
   /** Runs the method (under the lock when the policy has one) and, if `writeBack`, stores its result. */
@@ -317,7 +201,7 @@ export class ReadThroughExecutor {
    * others return what it stored. `reuse` turns a fresh entry another process stored into the
    * result (`undefined`: not usable, keep waiting). A store failure never blocks `work`.
    */
-  async underLock<T>(key: string, policy: ReadThroughPolicy, work: () => Promise<T>, reuse: (entry: CacheEntry) => T | undefined): Promise<T> {
+  private async underLock<T>(key: string, policy: ReadThroughPolicy, work: () => Promise<T>, reuse: (entry: CacheEntry) => T | undefined): Promise<T> {
     const lock = policy.lock;
     if (!lock) return work();
     return this.stampede.run(`${this.options.prefix}:__lock__:${key}`, lock, {
@@ -345,9 +229,9 @@ export class ReadThroughExecutor {
   }
 
   private refreshInBackground(key: string, policy: ReadThroughPolicy, stale: boolean, refresh: () => Promise<unknown>): void {
-    if (this.inflight.has(key)) return;
+    if (this.flights.has(key)) return;
     this.counters.refreshes++;
-    this.coalesce(key, this.ticket(), refresh).catch((error: unknown) => {
+    this.flights.run(key, this.flights.ticket(), refresh).catch((error: unknown) => {
       this.counters.refreshFailures++;
       const kept = stale && policy.failSafe ? '; still serving the stale value (fail-safe)' : '';
       this.warnings.warn(`refresh:${policy.label}`, `${policy.label}: background refresh failed${kept}: ${describeError(error)}`);
@@ -398,15 +282,6 @@ export class ReadThroughExecutor {
       `${label}: ignored the stored entry at "${key}" (${decoded.reason})${cause}; treating it as a miss and overwriting it`,
     );
   }
-}
-
-/** Completed flights kept joinable past their own event-loop turn; bounds the in-flight map. */
-const MAX_COMPLETED_FLIGHTS = 1_024;
-
-/** A load in progress (or just completed) for one key. */
-interface Flight {
-  readonly promise: Promise<unknown>;
-  completedAt: number | undefined;
 }
 
 function asConnectionError(error: unknown): RedisCacheConnectionError {

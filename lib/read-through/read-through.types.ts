@@ -1,0 +1,48 @@
+import type { CacheEntry } from '../serializers/cache-entry.codec.js';
+
+/** Counters of one executor since start-up; see `RedisCacheService.stats()`. */
+export interface ReadThroughStats {
+  hits: number;
+  misses: number;
+  /** Method runs (a miss joined by concurrent callers counts once). */
+  loads: number;
+  /** Stored entries refused on read: foreign, other serializer, corrupt, oversize. */
+  rejectedEntries: number;
+  /** Store reads or writes that failed or timed out. */
+  storeErrors: number;
+  /** Results not stored: undefined, null without cacheNull, condition/unless, unserializable. */
+  skippedWrites: number;
+  /** Hits served stale within the stale-while-revalidate grace. */
+  staleHits: number;
+  /** Background refreshes started (stale or early). */
+  refreshes: number;
+  /** Background refreshes that failed (with fail-safe, the stale value kept being served). */
+  refreshFailures: number;
+  /** Misses that waited for another process holding the lock. */
+  lockWaits: number;
+}
+
+/** Whether a hit was fresh or served stale within the grace. */
+export type Freshness = 'fresh' | 'stale';
+
+/** What {@link ReadThroughExecutor.run} reads through to: the method, and how the caller wants it run. */
+export interface ReadThroughSource<T> {
+  /** Produces the value to return and store (the method; for routes, the response as sent). */
+  load(): Promise<T> | T;
+  /** Produces a value in the background for a stale or early refresh. @default load */
+  refresh?(): Promise<T> | T;
+  /** Skip the lookup and run `load` (a request's `Cache-Control: no-cache`). */
+  readonly revalidate?: boolean;
+  /** Turns a stored value into a `T`, or `undefined` when it is not one (then a refused entry). */
+  accept?(value: unknown): T | undefined;
+}
+
+/**
+ * How {@link ReadThroughExecutor.run} answered: `hit` / `stale` from the store (`entry` has its
+ * times); `miss`, this caller ran the method; `joined`, another caller's run in this process (or,
+ * under the lock, another process's stored value) answered; `bypass`, the store failed, the
+ * method ran uncached.
+ */
+export type ReadThroughOutcome<T> =
+  | { readonly kind: 'hit' | 'stale'; readonly value: T; readonly entry: CacheEntry }
+  | { readonly kind: 'miss' | 'joined' | 'bypass'; readonly value: T };
