@@ -22,8 +22,17 @@ const BODY_HEADERS = ['content-length', 'content-type', 'transfer-encoding', 'co
  * ones win, and the pipeline's headers about its own empty body are dropped.
  */
 export function replayStored(res: ServerResponse, stored: ReplayedResponse, keep: ReadonlyMap<string, string>): void {
-  const original = { writeHead: res.writeHead, end: res.end };
+  const original = { writeHead: res.writeHead, write: res.write, end: res.end };
+  // The status the route had before the pipeline ran (its @HttpCode or the default).
+  const expectedStatus = res.statusCode;
   let headWritten = false;
+  let passThrough = false;
+  /**
+   * An interceptor outside, or an exception filter, that turned this request into an error (a
+   * post-response authorization check that saw no value and refused) is obeyed: its error goes
+   * out as it is, never the stored body.
+   */
+  const refused = (status: number): boolean => status >= 400 && status !== expectedStatus;
   const writeHead = (headersArg: OutgoingHttpHeaders | undefined): void => {
     if (headWritten) return;
     headWritten = true;
@@ -44,14 +53,21 @@ export function replayStored(res: ServerResponse, stored: ReplayedResponse, keep
     (original.writeHead as (...a: unknown[]) => unknown).call(res, stored.status, merged);
   };
   res.writeHead = function replayHead(this: ServerResponse, ...args: unknown[]) {
+    if (passThrough || refused(typeof args[0] === 'number' ? args[0] : res.statusCode)) {
+      passThrough = true;
+      return (original.writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+    }
     const headersArg = (typeof args[1] === 'object' && args[1] !== null ? args[1] : args[2]) as OutgoingHttpHeaders | undefined;
     writeHead(headersArg);
     return this;
   } as ServerResponse['writeHead'];
-  res.write = function swallow(): boolean {
+  res.write = function swallow(this: ServerResponse, ...args: unknown[]): boolean {
+    if (passThrough) return (original.write as (...a: unknown[]) => boolean).apply(this, args);
     return true;
   } as ServerResponse['write'];
   res.end = function replayEnd(this: ServerResponse, ...args: unknown[]) {
+    if (!this.headersSent && refused(res.statusCode)) passThrough = true;
+    if (passThrough) return (original.end as (...a: unknown[]) => unknown).apply(this, args);
     if (!this.headersSent) writeHead(undefined);
     const callback = args.find((a) => typeof a === 'function');
     const body = stored.status === 304 || stored.status === 204 ? [] : stored.body === undefined ? [] : [stored.body];
