@@ -101,3 +101,8 @@ export function matchesIfNoneMatch(header: string | string[] | undefined, etag: 
     return tag === '*' || tag.replace(/^W\//, '') === opaque;
   });
 }
+
+/** The entry's own ETag, or (with the `http.etag` option) a weak one over a 2xx body. */
+export function entryEtag(entry: ValidHttpEntry, generate: boolean): string | undefined {
+  return entry.etag ?? (generate && entry.status >= 200 && entry.status < 300 ? weakEtag(entry.bytes) : undefined);
+}

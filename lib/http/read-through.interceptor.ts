@@ -9,25 +9,16 @@ import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.con
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
 import { RefreshClaims } from './refresh-claims.js';
-import { matchesIfNoneMatch, parseHttpEntry, weakEtag, type ValidHttpEntry } from './http-cache.entry.js';
+import { entryEtag, parseHttpEntry, type ValidHttpEntry } from './http-cache.entry.js';
 import { headerText, HttpRequestKeySource, rawResponseOf, requestOf, responseOf, type HttpRequest } from './http-request.access.js';
-import { RequestCredentials } from './request-credentials.util.js';
+import { carriesBody, RequestCredentials } from './request-credentials.util.js';
 import type { SentResponse } from './response.capture.js';
-import { replayStored } from './response.replay.js';
+import { replayEntry } from './response.replay.js';
 import { appendVary, produceRoute, snapshot, type Production } from './route-production.js';
+import type { CachedResponse, CacheStatus } from './http-cache.types.js';
 import { RoutePolicyRegistry, type RoutePolicy } from './route-policy.registry.js';
 
-/** How a response was produced, as told by the cache status header. */
-export type CacheStatus = 'HIT' | 'STALE' | 'MISS' | 'BYPASS';
-
-/** A response about to be sent by the interceptor, handed to {@link ReadThroughInterceptor.setHeaders}. */
-export interface CachedResponse {
-  readonly status: CacheStatus;
-  /** The stored entry (absent on BYPASS and before a MISS was sent). */
-  readonly entry?: ValidHttpEntry;
-  readonly createdAt?: number;
-  readonly freshUntil?: number;
-}
+export type { CachedResponse, CacheStatus } from './http-cache.types.js';
 
 /**
  * Read-through caching for controller routes decorated with `@ReadThrough`. Bind it per route
@@ -113,7 +104,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
   protected isRequestCacheable(context: ExecutionContext, route: RoutePolicy): boolean {
     const request = requestOf(context);
     if (request.method !== 'GET' && request.method !== 'HEAD') return false;
-    if (!route.allowRequestBody && hasBody(request)) return false;
+    if (!route.allowRequestBody && carriesBody(request)) return false;
     if (this.options.http.respectRequestCacheControl && /\bno-store\b/i.test(headerText(request.headers['cache-control']))) return false;
     if (!this.isPerPrincipal(request) || route.shared) return true;
     if (!route.key.perPrincipal) return false;
@@ -143,7 +134,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
     const now = Date.now();
     const { entry } = response;
     if (response.status !== 'MISS') adapter.setHeader(res, 'Age', String(Math.max(0, Math.floor((now - response.createdAt) / 1000))));
-    const etag = entry.etag ?? (http.etag && entry.status < 300 ? weakEtag(entry.bytes) : undefined);
+    const etag = entryEtag(entry, http.etag);
     if (etag) adapter.setHeader(res, 'ETag', etag);
     if (route.vary) adapter.setHeader(res, 'Vary', appendVary(headerText(res.getHeader('vary')), route.vary));
     if (!entry.headers.some(([name]) => name === 'cache-control')) {
@@ -160,14 +151,13 @@ export class ReadThroughInterceptor implements NestInterceptor {
     const revalidate =
       (this.options.http.respectRequestCacheControl && /\bno-cache\b/i.test(headerText(request.headers['cache-control']))) ||
       this.refreshes.take(key);
-    let production: Production | undefined;
     let signal: (p: Production) => void = () => undefined;
     const produced = new Promise<Production>((resolve) => (signal = resolve));
     const running = this.executor.run<ValidHttpEntry | undefined>(key, route.storePolicy, {
       revalidate,
       accept: (value) => parseHttpEntry(value, route.statuses),
       load: () => {
-        production = this.produce(context, next, route, request.method === 'HEAD');
+        const production = this.produce(context, next, route, request.method === 'HEAD');
         signal(production);
         return production.stored;
       },
@@ -199,11 +189,8 @@ export class ReadThroughInterceptor implements NestInterceptor {
     const status: CacheStatus = outcome.kind === 'hit' ? 'HIT' : outcome.kind === 'stale' ? 'STALE' : 'MISS';
     const meta = 'entry' in outcome ? outcome.entry : { createdAt: Date.now(), freshUntil: Date.now() + route.policy.ttlMs };
     this.setHeaders(context, route, { status, entry, createdAt: meta.createdAt, freshUntil: meta.freshUntil });
-    const request = requestOf(context);
-    const etag = entry.etag ?? (this.options.http.etag && entry.status < 300 ? weakEtag(entry.bytes) : undefined);
-    const notModified = etag !== undefined && entry.status >= 200 && entry.status < 300 && matchesIfNoneMatch(request.headers['if-none-match'], etag);
-    const headers = notModified ? entry.headers.filter(([name]) => name !== 'content-type') : entry.headers;
-    replayStored(rawResponseOf(responseOf(context)), { status: notModified ? 304 : entry.status, headers, body: notModified ? undefined : entry.bytes }, before);
+    const etag = entryEtag(entry, this.options.http.etag);
+    replayEntry(rawResponseOf(responseOf(context)), entry, etag, requestOf(context).headers['if-none-match'], before);
     return undefined;
   }
 
@@ -234,8 +221,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
   }
 
   private isPerPrincipal(request: HttpRequest): boolean {
-    // A guard that authenticated the request (req.user) makes it per-principal too, whatever carried the credential.
-    return request.user != null || this.credentials.carried(request.headers, String(this.adapterHost.httpAdapter.getRequestUrl(request)));
+    return this.credentials.perPrincipal(request, String(this.adapterHost.httpAdapter.getRequestUrl(request)));
   }
 
   /** `Cache-Control` for a stored response: always `private` for a principal's entry, `public` only when asked. */
@@ -243,9 +229,4 @@ export class ReadThroughInterceptor implements NestInterceptor {
     if (route.key.perPrincipal || this.isPerPrincipal(request)) return `private, max-age=${maxAge}`;
     return this.options.http.cacheControl ? `public, max-age=${maxAge}` : undefined;
   }
-}
-
-function hasBody(request: HttpRequest): boolean {
-  const length = request.headers['content-length'];
-  return (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
 }

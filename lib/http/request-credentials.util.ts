@@ -16,6 +16,11 @@ export class RequestCredentials {
     this.quickParam = names.length > 0 ? new RegExp(`[?&](?:${names.join('|')})(?:[=&]|$)`, 'i') : undefined;
   }
 
+  /** Whether the request is a principal's: a guard set `req.user` (whatever carried the credential), or it carries one. */
+  perPrincipal(request: { user?: unknown; headers: Readonly<Record<string, unknown>> }, url: string): boolean {
+    return request.user != null || this.carried(request.headers, url);
+  }
+
   /** Whether any credential header is present, or any credential query parameter (names compared decoded, case-insensitively). */
   carried(headers: Readonly<Record<string, unknown>>, url: string): boolean {
     for (const name of this.headers) if (headers[name] !== undefined) return true;
@@ -38,4 +43,10 @@ function safeDecode(text: string): string {
   } catch {
     return text;
   }
+}
+
+/** Whether a request carries a body (a key never reads one). */
+export function carriesBody(request: { headers: Readonly<Record<string, unknown>> }): boolean {
+  const length = request.headers['content-length'];
+  return (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
 }

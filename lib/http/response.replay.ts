@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { matchesIfNoneMatch, type ValidHttpEntry } from './http-cache.entry.js';
 
 /** A stored response to send again. */
 export interface ReplayedResponse {
@@ -73,4 +74,14 @@ export function replayStored(res: ServerResponse, stored: ReplayedResponse, keep
     const body = stored.status === 304 || stored.status === 204 ? [] : stored.body === undefined ? [] : [stored.body];
     return (original.end as (...a: unknown[]) => unknown).call(this, ...body, ...(callback ? [callback] : []));
   } as ServerResponse['end'];
+}
+
+/**
+ * Replays a stored entry on `res`, as a 304 without a body when the request's `If-None-Match`
+ * matches `etag` (2xx entries only: a cached 404 stays a 404, RFC 9110 §13.2.1).
+ */
+export function replayEntry(res: ServerResponse, entry: ValidHttpEntry, etag: string | undefined, ifNoneMatch: string | string[] | undefined, keep: ReadonlyMap<string, string>): void {
+  const notModified = etag !== undefined && entry.status >= 200 && entry.status < 300 && matchesIfNoneMatch(ifNoneMatch, etag);
+  if (!notModified) return replayStored(res, { status: entry.status, headers: entry.headers, body: entry.bytes }, keep);
+  replayStored(res, { status: 304, headers: entry.headers.filter(([name]) => name !== 'content-type'), body: undefined }, keep);
 }

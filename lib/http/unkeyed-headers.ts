@@ -4,13 +4,15 @@ import { localAddress, type HttpRequest } from './http-request.access.js';
 export interface UnkeyedHeaders {
   readonly names: readonly string[];
   readonly prefixes: readonly string[];
+  /** Headers the key reads: never hidden, even when a prefix rule covers them. */
+  readonly keyed: readonly string[];
 }
 
-/** Splits `['host', 'x-forwarded-*']` into names and prefixes, leaving out the headers a key reads. */
+/** Splits `['host', 'x-forwarded-*']` into names and prefixes; the headers a key reads stay visible. */
 export function unkeyedHeadersOf(configured: readonly string[], keyed: readonly string[]): UnkeyedHeaders {
   const names = configured.filter((name) => !name.endsWith('*') && !keyed.includes(name));
   const prefixes = configured.filter((name) => name.endsWith('*')).map((name) => name.slice(0, -1));
-  return { names, prefixes: prefixes.filter((prefix) => !keyed.some((name) => name.startsWith(prefix))) };
+  return { names, prefixes, keyed };
 }
 
 /**
@@ -29,7 +31,9 @@ export function hideUnkeyedHeaders(request: HttpRequest, unkeyed: UnkeyedHeaders
   };
   for (const name of unkeyed.names) if (headers[name] !== undefined || name === 'host') hide(name);
   if (unkeyed.prefixes.length > 0) {
-    for (const name of Object.keys(headers)) if (unkeyed.prefixes.some((prefix) => name.startsWith(prefix))) hide(name);
+    for (const name of Object.keys(headers)) {
+      if (!unkeyed.keyed.includes(name) && unkeyed.prefixes.some((prefix) => name.startsWith(prefix))) hide(name);
+    }
   }
   return () => {
     for (const [name, value] of saved) {
