@@ -32,6 +32,21 @@ const NOT_STORED = new Set([
   'upgrade',
   'trailer',
 ]);
+/**
+ * Headers that describe the stored representation: always stored with it, and on a hit always
+ * sent from the store, never from what the pipeline set for its own (empty) stand-in body.
+ */
+export const REPRESENTATION_HEADERS: ReadonlySet<string> = new Set([
+  'content-type',
+  'content-encoding',
+  'content-language',
+  'content-disposition',
+  'content-range',
+  'location',
+  'etag',
+  'last-modified',
+  'vary',
+]);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 // Visible ASCII, space, tab and obs-text: never CR, LF or NUL, which would split a response.
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -39,14 +54,19 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const ETAG = /^(W\/)?"[\x21\x23-\x7e\x80-\xff]*"$/;
 
 /**
- * The entry for a sent response: its status, its headers (but those of one transfer or one
- * request, and `extraExcluded`: the cache status header), and the body.
+ * The entry for a sent response: its status, the headers the route produced, and the body.
+ * Left out: headers of one transfer (`Content-Length`, `Date`...), `extraExcluded` (the cache
+ * status header), and any header that already had its value before the route ran (`before`:
+ * CORS for that origin, a guard's `X-Signed-In-As`), which belongs to that request and is set
+ * again for every request by what set it; the representation headers are always kept.
  */
-export function entryFromSent(sent: SentResponse, extraExcluded: ReadonlySet<string>): HttpCacheEntry {
+export function entryFromSent(sent: SentResponse, before: ReadonlyMap<string, string>, extraExcluded: ReadonlySet<string>): HttpCacheEntry {
   const headers: [string, string][] = [];
   for (const [name, value] of sent.headers) {
     if (NOT_STORED.has(name) || extraExcluded.has(name)) continue;
-    for (const item of Array.isArray(value) ? value : [value]) headers.push([name, item]);
+    const values = Array.isArray(value) ? value : [value];
+    if (!REPRESENTATION_HEADERS.has(name) && before.get(name) === values.join(', ')) continue;
+    for (const item of values) headers.push([name, item]);
   }
   const text = sent.body.toString('utf8');
   const utf8 = Buffer.byteLength(text) === sent.body.length && Buffer.from(text, 'utf8').equals(sent.body);

@@ -137,7 +137,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
     const etag = entryEtag(entry, http.etag);
     if (etag) adapter.setHeader(res, 'ETag', etag);
     if (route.vary) adapter.setHeader(res, 'Vary', appendVary(headerText(res.getHeader('vary')), route.vary));
-    if (!entry.headers.some(([name]) => name === 'cache-control')) {
+    if (!entry.headers.some(([name]) => name === 'cache-control') && res.getHeader('cache-control') === undefined) {
       const cacheControl = this.cacheControl(requestOf(context), route, Math.max(0, Math.ceil((response.freshUntil - now) / 1000)));
       if (cacheControl) adapter.setHeader(res, 'Cache-Control', cacheControl);
     }
@@ -188,9 +188,13 @@ export class ReadThroughInterceptor implements NestInterceptor {
     }
     const status: CacheStatus = outcome.kind === 'hit' ? 'HIT' : outcome.kind === 'stale' ? 'STALE' : 'MISS';
     const meta = 'entry' in outcome ? outcome.entry : { createdAt: Date.now(), freshUntil: Date.now() + route.policy.ttlMs };
+    const response = responseOf(context);
+    const unset = snapshot(response);
     this.setHeaders(context, route, { status, entry, createdAt: meta.createdAt, freshUntil: meta.freshUntil });
+    // What setHeaders added is this hit's, to be taken back if the hit is refused.
+    const own = [...snapshot(response)].filter(([name, value]) => unset.get(name) !== value).map(([name]) => name);
     const etag = entryEtag(entry, this.options.http.etag);
-    replayEntry(rawResponseOf(responseOf(context)), entry, etag, requestOf(context).headers['if-none-match'], before);
+    replayEntry(rawResponseOf(response), entry, etag, requestOf(context).headers['if-none-match'], { before, own });
     return undefined;
   }
 

@@ -6,7 +6,7 @@ export interface StorageRules {
   readonly statuses: ReadonlySet<number>;
   /** Request headers the key reads: a `Vary` on them is honoured by the key itself. */
   readonly keyedHeaders: readonly string[];
-  /** `Vary` that was on the response before the route ran (middleware such as CORS). */
+  /** `Vary` that was on the response before the route ran (CORS middleware's `Vary: Origin`). */
   readonly varyBefore: string;
 }
 
@@ -28,12 +28,16 @@ export function whyNotStored(sent: SentResponse | undefined, rules: StorageRules
   if (sent.partial) return 'the body was streamed or is larger than maxValueBytes';
   if (sent.headers.has('set-cookie')) return 'the response sets a cookie';
   if (/\b(no-store|no-cache|private)\b/i.test(headerText(sent.headers.get('cache-control')))) return 'Cache-Control forbids storing it';
+  // Middleware (compression) may encode after the last write this library sees: the recorded
+  // bytes and the Content-Encoding could disagree.
+  const encoding = headerText(sent.headers.get('content-encoding')).trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') return `Content-Encoding: ${encoding}`;
   const vary = tokens(headerText(sent.headers.get('vary')));
   if (vary.includes('*')) return 'Vary: *';
-  // A Vary that was there before the route ran comes from middleware that runs on every hit
-  // too (CORS' Vary: Origin), with headers of its own per request.
-  const before = new Set(tokens(rules.varyBefore));
-  const varied = vary.filter((name) => !before.has(name) && !rules.keyedHeaders.includes(name));
+  // CORS middleware's Vary: Origin (set before the route ran) changes only CORS headers, which
+  // are this request's own on every hit; any other Vary means the body may differ.
+  const corsOrigin = tokens(rules.varyBefore).includes('origin');
+  const varied = vary.filter((name) => !(name === 'origin' && corsOrigin) && !rules.keyedHeaders.includes(name));
   if (varied.length > 0) return `it varies on ${varied.join(', ')}, which the key does not read`;
   return undefined;
 }

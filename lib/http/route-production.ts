@@ -81,7 +81,7 @@ export function produceRoute(ctx: ProductionContext): Production {
       // storage nor is stored; each hit sends its remaining max-age.
       const own = addedCacheControl ? withoutHeader(sent, 'cache-control') : sent;
       if (whyNotStored(own, rules) !== undefined || !ctx.isStorable(own, body)) return undefined;
-      return parseHttpEntry(entryFromSent(own, ctx.excluded), route.statuses);
+      return parseHttpEntry(entryFromSent(own, before, ctx.excluded), route.statuses);
     },
     // A thrown handler: its error response is the platform's, never stored.
     () => undefined,

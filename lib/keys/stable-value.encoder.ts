@@ -57,13 +57,16 @@ function encodeObject(value: object, ancestors: Set<object>): string {
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') return `J(${encode(toJSON.call(value), ancestors)})`;
     const record = value as Record<string, unknown>;
-    const parts: string[] = [];
-    // Members that are undefined are skipped, as JSON does: `{ a: undefined }` and `{}` are one key.
-    for (const key of Object.keys(record).sort()) {
-      if (record[key] !== undefined) parts.push(`${JSON.stringify(key)}:${encode(record[key], ancestors)}`);
-    }
     const prototype: unknown = Object.getPrototypeOf(value);
     const plain = prototype === Object.prototype || prototype === null;
+    // A class instance's state may sit behind getters over #private fields (`get tenant()`): the
+    // getters its classes define count as members, as key templates read them too.
+    const names = plain ? Object.keys(record) : [...new Set([...Object.keys(record), ...getterNames(prototype)])];
+    const parts: string[] = [];
+    // Members that are undefined are skipped, as JSON does: `{ a: undefined }` and `{}` are one key.
+    for (const key of names.sort()) {
+      if (record[key] !== undefined) parts.push(`${JSON.stringify(key)}:${encode(record[key], ancestors)}`);
+    }
     // A class instance with no enumerable state (only #private fields, internal slots, or
     // state behind getters) would encode as `User{}` for every instance: no identity at all.
     if (!plain && parts.length === 0) {
@@ -74,4 +77,15 @@ function encodeObject(value: object, ancestors: Set<object>): string {
   } finally {
     ancestors.delete(value);
   }
+}
+
+/** Names of the getters defined by the classes of an instance (below Object.prototype). */
+function getterNames(prototype: unknown): string[] {
+  const names: string[] = [];
+  for (let level = prototype; level !== null && level !== Object.prototype; level = Object.getPrototypeOf(level)) {
+    for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(level))) {
+      if (typeof descriptor.get === 'function' && name !== '__proto__') names.push(name);
+    }
+  }
+  return names;
 }

@@ -27,6 +27,31 @@ class Account {
   }
 }
 
+/** State a key cannot see at all: no enumerable member, no getter. */
+class Sealed {
+  readonly #id: string;
+  constructor(id: string) {
+    this.#id = id;
+  }
+  describe(): string {
+    return this.#id;
+  }
+}
+
+/** Public page, tenant in a #private field behind a getter. */
+class TenantQuery {
+  readonly #tenant: string;
+  constructor(
+    tenant: string,
+    readonly page: number,
+  ) {
+    this.#tenant = tenant;
+  }
+  get tenant(): string {
+    return this.#tenant;
+  }
+}
+
 @Injectable()
 class ProfileService {
   runs = 0;
@@ -56,9 +81,15 @@ class ProfileService {
   }
 
   @ReadThrough()
-  async opaque(account: Account): Promise<string> {
+  async opaque(sealed: Sealed): Promise<string> {
     this.runs++;
-    return `opaque ${account.id}`;
+    return `opaque ${sealed.describe()}`;
+  }
+
+  @ReadThrough()
+  async invoices(query: TenantQuery): Promise<string> {
+    this.runs++;
+    return `${query.tenant}-invoices page ${query.page}`;
   }
 
   @ReadThrough('words:{0}')
@@ -190,10 +221,19 @@ describe.each(['redis', 'memory'] as const)('keys and values on the %s store', (
     it('an argument with no visible state runs uncached with a warning instead of sharing User{}', async () => {
       const { ref, logger } = await bootWithLog([ProfileService]);
       const svc = ref.get(ProfileService);
-      expect(await svc.opaque(new Account('alice'))).toBe('opaque alice');
-      expect(await svc.opaque(new Account('bob'))).toBe('opaque bob');
+      expect(await svc.opaque(new Sealed('alice'))).toBe('opaque alice');
+      expect(await svc.opaque(new Sealed('bob'))).toBe('opaque bob');
       expect(svc.runs).toBe(2);
       expect(loggedMessages(logger, 'warn').some((m) => m.includes('no stable identity'))).toBe(true);
+    });
+
+    it('the default key reads getters over #private state: globex never gets acme\'s invoices', async () => {
+      const { ref } = await bootWithLog([ProfileService]);
+      const svc = ref.get(ProfileService);
+      expect(await svc.invoices(new TenantQuery('acme', 1))).toBe('acme-invoices page 1');
+      expect(await svc.invoices(new TenantQuery('globex', 1))).toBe('globex-invoices page 1');
+      expect(await svc.invoices(new TenantQuery('acme', 1))).toBe('acme-invoices page 1');
+      expect(svc.runs).toBe(2);
     });
   });
 

@@ -13,18 +13,35 @@ describe('stable encoding of objects whose state enumeration cannot see', () => 
     expect(encodeStableValue(new URLSearchParams('u=alice'))).not.toBe(encodeStableValue('u=alice'));
   });
 
-  it('refuses a class instance with only #private state (no stable identity) instead of encoding it as User{}', () => {
-    class User {
+  it('refuses a class instance with only #private state (no stable identity) instead of encoding it as Sealed{}', () => {
+    class Sealed {
       readonly #name: string;
       constructor(name: string) {
         this.#name = name;
       }
-      get name(): string {
-        return this.#name;
+      is(name: string): boolean {
+        return this.#name === name;
       }
     }
-    expect(() => encodeStableValue(new User('alice'))).toThrow(/no stable identity/);
-    expect(() => encodeStableValue([new User('alice')])).toThrow(TypeError);
+    expect(() => encodeStableValue(new Sealed('alice'))).toThrow(/no stable identity/);
+    expect(() => encodeStableValue([new Sealed('alice')])).toThrow(TypeError);
+  });
+
+  it('encodes the getters a class defines, so #private state behind them (beside public fields) keeps callers apart', () => {
+    class TenantQuery {
+      readonly #tenant: string;
+      constructor(
+        tenant: string,
+        readonly page: number,
+      ) {
+        this.#tenant = tenant;
+      }
+      get tenant(): string {
+        return this.#tenant;
+      }
+    }
+    expect(encodeStableValue(new TenantQuery('acme', 1))).not.toBe(encodeStableValue(new TenantQuery('globex', 1)));
+    expect(encodeStableValue(new TenantQuery('acme', 1))).toBe(encodeStableValue(new TenantQuery('acme', 1)));
   });
 
   it('still encodes an empty plain object, and class instances with visible state', () => {
