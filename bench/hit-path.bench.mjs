@@ -57,19 +57,20 @@ async function pkgVersion(name, fromDir = join(here, 'node_modules')) {
 
 async function versions(redisInfo) {
   const nm = join(here, 'node_modules');
-  const [redis, redisClient, nestCore, nestCm, cm, keyv, keyvRedis, keyvRedisClient, bento, ioredis, lib] = await Promise.all([
-    pkgVersion('redis'),
-    pkgVersion('@redis/client', join(nm, 'redis', 'node_modules')),
-    pkgVersion('@nestjs/core'),
-    pkgVersion('@nestjs/cache-manager'),
-    pkgVersion('cache-manager'),
-    pkgVersion('keyv'),
-    pkgVersion('@keyv/redis'),
-    pkgVersion('@redis/client'),
-    pkgVersion('bentocache'),
-    pkgVersion('ioredis'),
-    pkgVersion('nestjs-readthrough'),
-  ]);
+  const [redis, redisClient, nestCore, nestCm, cm, keyv, keyvRedis, keyvRedisClient, bento, ioredis, lib] =
+    await Promise.all([
+      pkgVersion('redis'),
+      pkgVersion('@redis/client', join(nm, 'redis', 'node_modules')),
+      pkgVersion('@nestjs/core'),
+      pkgVersion('@nestjs/cache-manager'),
+      pkgVersion('cache-manager'),
+      pkgVersion('keyv'),
+      pkgVersion('@keyv/redis'),
+      pkgVersion('@redis/client'),
+      pkgVersion('bentocache'),
+      pkgVersion('ioredis'),
+      pkgVersion('nestjs-readthrough'),
+    ]);
   const cpu = cpus();
   return {
     node: process.version,
@@ -87,7 +88,6 @@ async function versions(redisInfo) {
     },
   };
 }
-
 
 async function commandsProcessed(admin) {
   return Number(parseInfo(await admin.info('stats')).total_commands_processed);
@@ -122,7 +122,10 @@ async function main() {
   }, WATCHDOG_MS);
   watchdog.unref();
 
-  const only = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const only = (process.env.BENCH_ONLY ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   const selected = ALL_CONTENDERS.filter(
     (c) => c === CEILING || only.length === 0 || only.some((s) => c.name.toLowerCase().includes(s)),
   );
@@ -145,13 +148,23 @@ async function main() {
     const env = await versions(info);
 
     console.log(`# nestjs-readthrough bench — service-method cache HIT path\n`);
-    console.log(`node ${env.node} · redis-server ${env.redisServer} (private, 127.0.0.1:${server.port}, pid ${server.pid}) · ${env.cpu}`);
-    console.log(Object.entries(env.packages).map(([k, v]) => `${k} ${v}`).join(' · '));
+    console.log(
+      `node ${env.node} · redis-server ${env.redisServer} (private, 127.0.0.1:${server.port}, pid ${server.pid}) · ${env.cpu}`,
+    );
+    console.log(
+      Object.entries(env.packages)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(' · '),
+    );
     const loadBefore = loadavg()[0];
     if (loadBefore > cpus().length * 0.75) {
-      console.log(`warning: 1-min load average is ${loadBefore.toFixed(2)} on ${cpus().length} cores before starting; other work will skew the numbers`);
+      console.log(
+        `warning: 1-min load average is ${loadBefore.toFixed(2)} on ${cpus().length} cores before starting; other work will skew the numbers`,
+      );
     }
-    console.log(`workload: ${KEY_COUNT} warm keys, ${TARGET_JSON_BYTES} B JSON values, ${ROUNDS} interleaved runs per contender per level, ${fmtInt(WARMUP_OPS)}-op unreported warm-up\n`);
+    console.log(
+      `workload: ${KEY_COUNT} warm keys, ${TARGET_JSON_BYTES} B JSON values, ${ROUNDS} interleaved runs per contender per level, ${fmtInt(WARMUP_OPS)}-op unreported warm-up\n`,
+    );
 
     for (const contender of selected) {
       if (typeof contender.unavailable === 'function') {
@@ -186,7 +199,7 @@ async function main() {
     const latencies = new Float64Array(Math.max(WARMUP_OPS, ...LEVELS.map((l) => l.ops)));
     const results = []; // { level, rows, runs }
     for (const level of LEVELS) {
-      for (const { contender, handle } of active) {
+      for (const { handle } of active) {
         await measure(handle.get, { ops: WARMUP_OPS, concurrency: level.concurrency, latencies });
       }
       const runs = new Map(active.map(({ contender }) => [contender.name, []]));
@@ -241,7 +254,9 @@ async function main() {
 
     const clientsAtEnd = (await connectedClients(admin)) - 1; // minus the admin connection
     const clientsAfterWarmup = active.reduce((n, a) => n + a.connections, 0);
-    console.log(`redis connections: ${clientsAfterWarmup} after warm-up, ${clientsAtEnd} after the measurements (all contenders, admin excluded)`);
+    console.log(
+      `redis connections: ${clientsAfterWarmup} after warm-up, ${clientsAtEnd} after the measurements (all contenders, admin excluded)`,
+    );
     const loadAfter = loadavg()[0];
     if (loadAfter > cpus().length * 1.5) {
       // The bench itself keeps ~2 cores busy (node + redis-server); much more means someone else ran too.
@@ -261,7 +276,9 @@ async function main() {
       `node ${env.node} · redis-server ${env.redisServer} on 127.0.0.1 (private instance, persistence off) · ${env.cpu} · ` +
         `load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)} · ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
       '',
-      `Packages: ${Object.entries(env.packages).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+      `Packages: ${Object.entries(env.packages)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}.`,
       '',
       `Workload: ${KEY_COUNT} warm keys, ${TARGET_JSON_BYTES} B JSON objects, every op a hit that ends in a parsed object. ` +
         `Ceiling = ${CEILING.name}. Medians of ${ROUNDS} interleaved runs; ratios use the ceiling's medians.`,
@@ -285,7 +302,20 @@ async function main() {
     await writeFile(join(here, 'results', 'latest.md'), md);
     await writeFile(
       join(here, 'results', 'latest.json'),
-      JSON.stringify({ date: new Date().toISOString(), env, loadAverage1m: { before: loadBefore, after: loadAfter }, rounds: ROUNDS, warmupOps: WARMUP_OPS, results, connections: Object.fromEntries(active.map((a) => [a.contender.name, a.connections])), notes }, null, 2) + '\n',
+      JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          env,
+          loadAverage1m: { before: loadBefore, after: loadAfter },
+          rounds: ROUNDS,
+          warmupOps: WARMUP_OPS,
+          results,
+          connections: Object.fromEntries(active.map((a) => [a.contender.name, a.connections])),
+          notes,
+        },
+        null,
+        2,
+      ) + '\n',
     );
     console.log(`wrote results/latest.md and results/latest.json (${elapsedS.toFixed(0)} s)`);
   } finally {

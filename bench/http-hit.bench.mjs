@@ -63,7 +63,6 @@ const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 const fmtUs = (us) => (us >= 100 ? fmtInt(us) : us.toFixed(1));
 const fmtX = (x) => `${x.toFixed(2)}×`;
 
-
 /** Redis-side counters: commands processed and CPU seconds (user + sys, main thread and all). */
 async function redisCounters(admin) {
   const info = parseInfo(await admin.info());
@@ -80,7 +79,6 @@ async function pkgVersion(name, fromDir = join(here, 'node_modules')) {
     return 'n/a';
   }
 }
-
 
 /** Starts one contender's server in a child process and waits for its port. */
 function startServer(name, url) {
@@ -110,10 +108,18 @@ function startServer(name, url) {
   const next = (type, timeoutMs = 30_000) =>
     new Promise((resolve, reject) => {
       if (exited) return reject(new Error(`${name} server already exited`));
-      const timer = setTimeout(() => reject(new Error(`${name} server: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${name} server: no '${type}' within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       waiters.set(type, (message) => {
         clearTimeout(timer);
-        if (message.type === 'exit') reject(new Error(`${name} server exited (code ${message.code}, signal ${message.signal}) while waiting for '${type}'`));
+        if (message.type === 'exit')
+          reject(
+            new Error(
+              `${name} server exited (code ${message.code}, signal ${message.signal}) while waiting for '${type}'`,
+            ),
+          );
         else resolve(message);
       });
     });
@@ -136,7 +142,10 @@ function startServer(name, url) {
       if (exited) return;
       child.send({ type: 'close' });
       let timer;
-      const result = await Promise.race([exitPromise, new Promise((r) => (timer = setTimeout(() => r('timeout'), 8000)))]);
+      const result = await Promise.race([
+        exitPromise,
+        new Promise((r) => (timer = setTimeout(() => r('timeout'), 8000))),
+      ]);
       clearTimeout(timer);
       if (result === 'timeout' && !exited) {
         child.kill('SIGKILL'); // our own child, by its pid
@@ -154,7 +163,10 @@ async function warmAndVerify(name, baseUrl) {
     const res = await fetch(url);
     const body = await res.text();
     if (res.status !== 200) throw new Error(`${name}: GET ${ITEM_PATH} answered ${res.status}: ${body.slice(0, 200)}`);
-    if (body !== EXPECTED_BODY) throw new Error(`${name}: body differs from the expected 1 KB JSON (${body.length} bytes): ${body.slice(0, 120)}`);
+    if (body !== EXPECTED_BODY)
+      throw new Error(
+        `${name}: body differs from the expected 1 KB JSON (${body.length} bytes): ${body.slice(0, 120)}`,
+      );
     const status = res.headers.get('x-cache');
     seen.push(status ?? '-');
     if (name === 'ceiling') return { statuses: seen, headers: Object.fromEntries(res.headers) };
@@ -237,7 +249,8 @@ function checkRun(name, run, amount, notes) {
   if (run.timeouts) problems.push(`${run.timeouts} timeouts`);
   if (run.non2xx) problems.push(`${run.non2xx} non-2xx`);
   if (run.mismatches) problems.push(`${run.mismatches} bodies differ from the expected JSON`);
-  if (name !== 'ceiling' && run.handlerRuns) problems.push(`${run.handlerRuns} handler runs (misses) during a measured run`);
+  if (name !== 'ceiling' && run.handlerRuns)
+    problems.push(`${run.handlerRuns} handler runs (misses) during a measured run`);
   if (problems.length) {
     const note = `${CONTENDERS[name].label}: ${problems.join(', ')}; its numbers are void.`;
     console.log(`warning: ${note}`);
@@ -275,7 +288,11 @@ async function main() {
       servers.set(name, server);
     }
     const pinned =
-      PIN && cpus().length >= 2 && pin(process.pid, 1) && pin(redis.pid, 1) && ORDER.every((name) => pin(servers.get(name).child.pid, 0));
+      PIN &&
+      cpus().length >= 2 &&
+      pin(process.pid, 1) &&
+      pin(redis.pid, 1) &&
+      ORDER.every((name) => pin(servers.get(name).child.pid, 0));
     const ready = new Map();
     for (const [name, server] of servers) {
       const message = await server.ready;
@@ -300,14 +317,26 @@ async function main() {
     };
 
     console.log('# nestjs-readthrough bench — HTTP cache HIT path (Express)\n');
-    console.log(`node ${env.node} · redis-server ${env.redisServer} (private, 127.0.0.1:${redis.port}, pid ${redis.pid}) · ${env.cpu}`);
+    console.log(
+      `node ${env.node} · redis-server ${env.redisServer} (private, 127.0.0.1:${redis.port}, pid ${redis.pid}) · ${env.cpu}`,
+    );
     console.log(pinned ? 'placement: servers on CPU 0; autocannon and redis-server on CPU 1' : 'placement: not pinned');
-    console.log(`${env.library} · ${Object.entries(env.packages).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
+    console.log(
+      `${env.library} · ${Object.entries(env.packages)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(' · ')}`,
+    );
     for (const [name, r] of ready) {
-      console.log(`server ${CONTENDERS[name].label}: pid ${r.pid}, 127.0.0.1:${r.port}, ${Object.entries(r.nest).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      console.log(
+        `server ${CONTENDERS[name].label}: pid ${r.pid}, 127.0.0.1:${r.port}, ${Object.entries(r.nest)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
     }
     if (loadBefore > cpu.length * 0.75) {
-      console.log(`warning: 1-min load average is ${loadBefore.toFixed(2)} on ${cpu.length} cores before starting; other work will skew the numbers`);
+      console.log(
+        `warning: 1-min load average is ${loadBefore.toFixed(2)} on ${cpu.length} cores before starting; other work will skew the numbers`,
+      );
     }
     console.log(
       `workload: GET ${ITEM_PATH}, ${EXPECTED_BODY.length} B JSON body, one warm key; autocannon ${CONNECTIONS} connections, ` +
@@ -324,7 +353,9 @@ async function main() {
     const latencies = new Float64Array(Math.max(AMOUNT, WARMUP));
     for (const name of ORDER) {
       const w = await measuredRun(name, servers.get(name), ready.get(name).baseUrl, admin, WARMUP, latencies);
-      console.log(`  warm-up      ${CONTENDERS[name].label.padEnd(52)} ${fmtInt(w.reqPerSec).padStart(7)} req/s  (not reported)`);
+      console.log(
+        `  warm-up      ${CONTENDERS[name].label.padEnd(52)} ${fmtInt(w.reqPerSec).padStart(7)} req/s  (not reported)`,
+      );
     }
 
     const runs = new Map(ORDER.map((name) => [name, []]));
@@ -431,7 +462,10 @@ async function main() {
     }
     const hdr = (name) => {
       const h = verified[name].headers;
-      return ['x-cache', 'age', 'etag', 'content-length'].filter((k) => h[k] !== undefined).map((k) => `${k}: ${h[k]}`).join(', ');
+      return ['x-cache', 'age', 'etag', 'content-length']
+        .filter((k) => h[k] !== undefined)
+        .map((k) => `${k}: ${h[k]}`)
+        .join(', ');
     };
 
     const placement = pinned
@@ -445,8 +479,17 @@ async function main() {
       `node ${env.node} · redis-server ${env.redisServer} on 127.0.0.1 (private instance, persistence off) · ${env.cpu} · ` +
         `load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)} · ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
       '',
-      `${env.library}; ${Object.entries(env.packages).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
-      `Nest: ${[...ready].map(([name, r]) => `${CONTENDERS[name].label}: ${Object.entries(r.nest).map(([k, v]) => `${k} ${v}`).join(', ')}`).join('; ')}.`,
+      `${env.library}; ${Object.entries(env.packages)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}.`,
+      `Nest: ${[...ready]
+        .map(
+          ([name, r]) =>
+            `${CONTENDERS[name].label}: ${Object.entries(r.nest)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')}`,
+        )
+        .join('; ')}.`,
       '',
       `Workload: \`GET ${ITEM_PATH}\`, a ${EXPECTED_BODY.length} B JSON body, one warm key. autocannon (in the parent process) with ` +
         `${CONNECTIONS} connections and a fixed ${fmtInt(AMOUNT)} requests per run; every response body is compared with the expected ` +
@@ -471,7 +514,10 @@ async function main() {
       '',
       'How each server answers (headers of the warm-up hit):',
       '',
-      ...ORDER.map((name) => `- **${CONTENDERS[name].label}**: ${CONTENDERS[name].how}. Hit headers: ${hdr(name) || 'none of X-Cache/Age/ETag'}.`),
+      ...ORDER.map(
+        (name) =>
+          `- **${CONTENDERS[name].label}**: ${CONTENDERS[name].how}. Hit headers: ${hdr(name) || 'none of X-Cache/Age/ETag'}.`,
+      ),
       ...(notes.length ? ['', 'Notes:', '', ...notes.map((n) => `- ${n}`)] : []),
       '',
       `Total bench time: ${elapsedS.toFixed(0)} s.`,
@@ -485,7 +531,18 @@ async function main() {
     await writeFile(
       join(here, 'results', 'http-latest.json'),
       JSON.stringify(
-        { date: new Date().toISOString(), env, loadAverage1m: { before: loadBefore, after: loadAfter }, amount: AMOUNT, warmup: WARMUP, connections: CONNECTIONS, rounds: ROUNDS, rows, targets, notes },
+        {
+          date: new Date().toISOString(),
+          env,
+          loadAverage1m: { before: loadBefore, after: loadAfter },
+          amount: AMOUNT,
+          warmup: WARMUP,
+          connections: CONNECTIONS,
+          rounds: ROUNDS,
+          rows,
+          targets,
+          notes,
+        },
         null,
         2,
       ) + '\n',
@@ -505,7 +562,9 @@ async function main() {
     clearTimeout(watchdog);
   }
   setTimeout(() => {
-    console.error(`bench:http: an open handle kept the process alive after everything was closed (${process.getActiveResourcesInfo().join(', ')}); exiting`);
+    console.error(
+      `bench:http: an open handle kept the process alive after everything was closed (${process.getActiveResourcesInfo().join(', ')}); exiting`,
+    );
     process.exit(process.exitCode ?? 0);
   }, 8000).unref(); // lib/redis-process.mjs's stop() leaves a 5 s sleep pending
 }

@@ -29,8 +29,6 @@ const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 
-
-
 /** Runs one store's soak in a child process and returns its result message. */
 function runWorker(store, url) {
   return new Promise((resolve, reject) => {
@@ -42,7 +40,9 @@ function runWorker(store, url) {
     const killOnExit = () => child.kill('SIGKILL');
     process.once('exit', killOnExit);
     const timer = setTimeout(() => {
-      console.error(`soak: the ${store} worker (pid ${child.pid}) is still running after ${WORKER_TIMEOUT_MS / 1000} s; killing it`);
+      console.error(
+        `soak: the ${store} worker (pid ${child.pid}) is still running after ${WORKER_TIMEOUT_MS / 1000} s; killing it`,
+      );
       child.kill('SIGKILL'); // our own child, by its pid
     }, WORKER_TIMEOUT_MS);
     child.on('message', (message) => {
@@ -52,7 +52,12 @@ function runWorker(store, url) {
       clearTimeout(timer);
       process.removeListener('exit', killOnExit);
       if (result && code === 0) resolve({ ...result, pid: child.pid });
-      else reject(new Error(`${store} worker exited with code ${code}, signal ${signal}${result ? ' after reporting' : ' without a result'}`));
+      else
+        reject(
+          new Error(
+            `${store} worker exited with code ${code}, signal ${signal}${result ? ' after reporting' : ' without a result'}`,
+          ),
+        );
     });
   });
 }
@@ -97,7 +102,9 @@ async function main() {
   const stores = only ? only.split(',').map((s) => s.trim()) : ['redis', 'memory'];
   const loadBefore = loadavg()[0];
   const cpu = cpus();
-  const libVersion = JSON.parse(await readFile(join(here, 'node_modules', 'nestjs-readthrough', 'package.json'), 'utf8')).version;
+  const libVersion = JSON.parse(
+    await readFile(join(here, 'node_modules', 'nestjs-readthrough', 'package.json'), 'utf8'),
+  ).version;
   const library = `nestjs-readthrough ${libVersion} (${libraryRevision()})`;
 
   const results = [];
@@ -116,7 +123,9 @@ async function main() {
       try {
         await admin.connect();
         redisVersion = parseInfo(await admin.info('server')).redis_version ?? 'unknown';
-        console.log(`soak: redis store — private redis-server ${redisVersion} on 127.0.0.1:${server.port} (pid ${server.pid})`);
+        console.log(
+          `soak: redis store — private redis-server ${redisVersion} on 127.0.0.1:${server.port} (pid ${server.pid})`,
+        );
         const r = await runWorker('redis', server.url);
         const info = parseInfo(await admin.info());
         redisInfo = {
@@ -151,15 +160,33 @@ async function main() {
   const rows = results.map((r) => ({ r, s: summarize(r) }));
   const notes = [];
   if (loadAfter > cpu.length * 1.5) {
-    notes.push(`1-min load average was ${loadBefore.toFixed(2)} before and ${loadAfter.toFixed(2)} after on ${cpu.length} cores: other processes competed for CPU (throughput figures are noisy; memory figures are not affected).`);
+    notes.push(
+      `1-min load average was ${loadBefore.toFixed(2)} before and ${loadAfter.toFixed(2)} after on ${cpu.length} cores: other processes competed for CPU (throughput figures are noisy; memory figures are not affected).`,
+    );
   }
   for (const { r } of rows) {
-    if (r.measuredMisses) notes.push(`${r.store}: the method ran ${r.measuredMisses} times during the measured hits (evictions or expiries); the soak should be all hits.`);
-    if (r.stats.inflight !== 0) notes.push(`${r.store}: ${r.stats.inflight} single-flight entries still in flight at the end (must be 0).`);
+    if (r.measuredMisses)
+      notes.push(
+        `${r.store}: the method ran ${r.measuredMisses} times during the measured hits (evictions or expiries); the soak should be all hits.`,
+      );
+    if (r.stats.inflight !== 0)
+      notes.push(`${r.store}: ${r.stats.inflight} single-flight entries still in flight at the end (must be 0).`);
     if (r.warmMisses) notes.push(`${r.store}: ${r.warmMisses} misses in the warm pass.`);
   }
 
-  const statKeys = ['hits', 'misses', 'loads', 'rejectedEntries', 'storeErrors', 'skippedWrites', 'staleHits', 'refreshes', 'refreshFailures', 'lockWaits', 'inflight'];
+  const statKeys = [
+    'hits',
+    'misses',
+    'loads',
+    'rejectedEntries',
+    'storeErrors',
+    'skippedWrites',
+    'staleHits',
+    'refreshes',
+    'refreshFailures',
+    'lockWaits',
+    'inflight',
+  ];
   const md = [
     '# Soak: read-through hits on the redis and memory stores',
     '',
@@ -217,7 +244,19 @@ async function main() {
   await writeFile(join(here, 'results', 'soak-latest.md'), md);
   await writeFile(
     join(here, 'results', 'soak-latest.json'),
-    JSON.stringify({ date: new Date().toISOString(), node: process.version, library, loadAverage1m: { before: loadBefore, after: loadAfter }, results, redis: redisInfo, notes }, null, 2) + '\n',
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        node: process.version,
+        library,
+        loadAverage1m: { before: loadBefore, after: loadAfter },
+        results,
+        redis: redisInfo,
+        notes,
+      },
+      null,
+      2,
+    ) + '\n',
   );
   console.log(`wrote results/soak-latest.md and results/soak-latest.json (${elapsedS.toFixed(0)} s)`);
   clearTimeout(watchdog);

@@ -7,10 +7,10 @@ import { CacheKeyBuilder } from './keys/cache-key.builder.js';
 import { resolveName } from './options/redis-cache-options.resolver.js';
 import type { ResolvedRedisCacheOptions } from './options/resolved-redis-cache-options.interface.js';
 import { createReadThroughPolicy, type ReadThroughPolicy } from './read-through/read-through.policy.js';
-import { ReadThroughExecutor, type ReadThroughStats } from './read-through/read-through.executor.js';
+import { type ReadThroughExecutor, type ReadThroughStats } from './read-through/read-through.executor.js';
 import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from './redis-cache.constants.js';
 import type { CacheSerializer } from './serializers/cache.serializer.js';
-import { CacheStore } from './store/cache.store.js';
+import { type CacheStore } from './store/cache.store.js';
 import type { Duration } from './utils/duration.util.js';
 import { describeError } from './utils/redact.util.js';
 
@@ -122,7 +122,9 @@ export class RedisCacheService {
    * never FLUSHDB: keys outside this module's prefix are never touched. Resolves the count.
    */
   async clear(namespace?: string): Promise<number> {
-    const keyPrefix = this.keys.namespacePrefix(namespace === undefined ? undefined : resolveName('namespace', namespace));
+    const keyPrefix = this.keys.namespacePrefix(
+      namespace === undefined ? undefined : resolveName('namespace', namespace),
+    );
     try {
       return await this.store.deleteByPrefix(keyPrefix);
     } catch (error) {
@@ -137,7 +139,13 @@ export class RedisCacheService {
 
   private policy(options: ReadThroughOptions<never> | CacheKeyOptions | undefined, ttl?: Duration): ReadThroughPolicy {
     if (options === undefined && ttl === undefined) return this.executor.defaultPolicy;
-    return createReadThroughPolicy(this.options, 'RedisCacheService', ttl, options as ReadThroughOptions<never>, this.executor.defaultCodec);
+    return createReadThroughPolicy(
+      this.options,
+      'RedisCacheService',
+      ttl,
+      options as ReadThroughOptions<never>,
+      this.executor.defaultCodec,
+    );
   }
 
   private fullKey(key: string, policy: ReadThroughPolicy): string {

@@ -24,10 +24,14 @@ export const nestCacheManager = {
       }
 
       async get(id) {
-        return this.cache.wrap(`cm:item:${id}`, async () => {
-          counters.misses++;
-          return makeValue(id);
-        }, TTL_MS);
+        return this.cache.wrap(
+          `cm:item:${id}`,
+          async () => {
+            counters.misses++;
+            return makeValue(id);
+          },
+          TTL_MS,
+        );
       }
     }
     Injectable()(CmItemService);
@@ -45,7 +49,8 @@ export const nestCacheManager = {
 
     for (let id = 0; id < KEY_COUNT; id++) await cache.del(`cm:item:${id}`);
     for (let id = 0; id < KEY_COUNT; id++) await service.get(id);
-    if (counters.misses !== KEY_COUNT) throw new Error(`${NAME}: warm-up computed ${counters.misses} values, expected ${KEY_COUNT}`);
+    if (counters.misses !== KEY_COUNT)
+      throw new Error(`${NAME}: warm-up computed ${counters.misses} values, expected ${KEY_COUNT}`);
     if (!sameValue(await service.get(42), makeValue(42))) throw new Error(`${NAME}: round trip changed the value`);
 
     return {

@@ -26,7 +26,7 @@ export const CONTENDERS = {
   /** The ceiling: no interceptor, the handler returns a constant object. */
   ceiling: {
     label: 'uncached constant handler (ceiling)',
-    how: 'Nest + Express, `@Get(\':id\')` handler returning a constant 1 KB object; no interceptor, no cache',
+    how: "Nest + Express, `@Get(':id')` handler returning a constant 1 KB object; no interceptor, no cache",
     /** @returns {Promise<BuiltApp>} */
     async build() {
       const { common, core, paths } = await loadLibraryWithNest();
@@ -35,7 +35,7 @@ export const CONTENDERS = {
       const VALUE = makeValue(ITEM_ID);
 
       class ItemController {
-        get(id) {
+        get(_id) {
           counters.handlerRuns++;
           return VALUE;
         }

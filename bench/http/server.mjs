@@ -18,7 +18,9 @@ import { CONTENDERS } from './apps.mjs';
 const [name, url] = process.argv.slice(2);
 const contender = CONTENDERS[name];
 if (!contender || typeof process.send !== 'function') {
-  console.error(`usage (from http-hit.bench.mjs): node http/server.mjs <${Object.keys(CONTENDERS).join('|')}> <redis-url>`);
+  console.error(
+    `usage (from http-hit.bench.mjs): node http/server.mjs <${Object.keys(CONTENDERS).join('|')}> <redis-url>`,
+  );
   process.exit(2);
 }
 

@@ -29,7 +29,9 @@ export function parseInfo(text) {
 export function libraryRevision() {
   try {
     const head = execFileSync('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['-C', repoRoot, 'status', '--porcelain', '--', 'lib'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['-C', repoRoot, 'status', '--porcelain', '--', 'lib'], {
+      encoding: 'utf8',
+    }).trim();
     return dirty ? `${head} + uncommitted lib/ changes` : head;
   } catch (error) {
     // Outside a git checkout (e.g. a packed copy) the revision is simply unknown.

@@ -149,5 +149,7 @@ async function startOn(bin, port, readyTimeoutMs, onUnexpectedExit) {
     await sleep(50);
   }
   await stop();
-  throw new Error(`redis-server on port ${port} did not answer PING: ${output.trim().split('\n').slice(-3).join(' | ')}`);
+  throw new Error(
+    `redis-server on port ${port} did not answer PING: ${output.trim().split('\n').slice(-3).join(' | ')}`,
+  );
 }

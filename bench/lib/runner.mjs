@@ -32,7 +32,9 @@ export async function measure(get, { ops, concurrency, latencies }) {
       const value = await get(id);
       lat[i] = performance.now() - t0;
       if (value === null || value === undefined || value.id !== id) {
-        throw new Error(`op ${i}: expected the object for key ${id}, got ${typeof value === 'object' ? JSON.stringify(value)?.slice(0, 80) : String(value)}`);
+        throw new Error(
+          `op ${i}: expected the object for key ${id}, got ${typeof value === 'object' ? JSON.stringify(value)?.slice(0, 80) : String(value)}`,
+        );
       }
     }
   };

@@ -46,7 +46,13 @@ function gcFully() {
 
 function memory() {
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
+  return {
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+  };
 }
 
 /** Memory after full GCs and a pause, so that freed pages are given back before the reading. */
@@ -130,7 +136,8 @@ try {
     HITS,
     (i) => (i * STRIDE) % KEYS,
     (i) => {
-      if ((i + 1) % every === 0) samples.push({ afterHits: i + 1, rss: process.memoryUsage.rss(), heapUsed: process.memoryUsage().heapUsed });
+      if ((i + 1) % every === 0)
+        samples.push({ afterHits: i + 1, rss: process.memoryUsage.rss(), heapUsed: process.memoryUsage().heapUsed });
     },
   );
   const measuredMisses = counters.loads - loadsBefore;

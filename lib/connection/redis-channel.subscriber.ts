@@ -92,7 +92,9 @@ export class RedisChannelSubscriber {
     const connection = this.create();
     this.connection = connection;
     // Without an 'error' listener node-redis rethrows socket errors and crashes the process.
-    connection.on('error', (error) => this.errors.warn('subscriber-error', `Redis subscriber connection error: ${describeError(error)}`));
+    connection.on('error', (error) =>
+      this.errors.warn('subscriber-error', `Redis subscriber connection error: ${describeError(error)}`),
+    );
     // Pending while node-redis retries; lock waiters poll meanwhile.
     this.connected = connection.connect().then(() => undefined);
     this.connected.catch((error: unknown) => {
@@ -122,7 +124,10 @@ export class RedisChannelSubscriber {
         () => (state.subscribed = true),
         (error: unknown) => {
           if (this.closed) return;
-          this.errors.warn('subscriber-subscribe', `Redis SUBSCRIBE ${channel} failed, retrying: ${describeError(error)}`);
+          this.errors.warn(
+            'subscriber-subscribe',
+            `Redis SUBSCRIBE ${channel} failed, retrying: ${describeError(error)}`,
+          );
           state.retry = setTimeout(() => this.subscribe(channel, state), RESUBSCRIBE_AFTER_MS);
           state.retry.unref();
         },

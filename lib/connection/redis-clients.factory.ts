@@ -111,7 +111,10 @@ export function createRedisClients(connection: ResolvedConnection, connectionNam
   }
   if (connection.kind === 'sentinel') {
     const nodeClientOptions = buildClientOptions(connection.sentinel.nodeClientOptions ?? {}, connectionName);
-    const sentinel = createSentinel({ ...connection.sentinel, nodeClientOptions } as never) as unknown as RedisSentinelType;
+    const sentinel = createSentinel({
+      ...connection.sentinel,
+      nodeClientOptions,
+    } as never) as unknown as RedisSentinelType;
     return {
       ...wrap(sentinel, undefined),
       // The sentinel client itself scans its master (a leased sentinel client is not needed).

@@ -8,9 +8,11 @@ import { CommandWindow } from './redis-command.window.js';
 import { sweepPrefix } from './redis-prefix.sweep.js';
 
 /** Releases a lock only for its owner, so a slow holder never deletes a successor's lock. */
-const COMPARE_AND_DELETE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+const COMPARE_AND_DELETE =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 /** Renews a lock only for its owner, so a holder whose lock passed on never extends a successor's. */
-const COMPARE_AND_EXPIRE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+const COMPARE_AND_EXPIRE =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
 
 /**
  * The cache's narrow Redis commands, on one multiplexed connection (pipelined: node-redis
@@ -101,13 +103,19 @@ export class RedisCommandLane {
 
   /** Deletes the key only if it holds `value` (atomic compare-and-delete, for lock release). */
   async deleteIfEquals(key: string, value: string): Promise<boolean> {
-    const reply = await this.bounded((c) => c.bytes.eval(COMPARE_AND_DELETE, { keys: [key], arguments: [value] }), 'EVAL');
+    const reply = await this.bounded(
+      (c) => c.bytes.eval(COMPARE_AND_DELETE, { keys: [key], arguments: [value] }),
+      'EVAL',
+    );
     return reply === 1;
   }
 
   /** Sets the key's time to live to `ttlMs` only if it holds `value` (atomic compare-and-expire, for lock renewal). */
   async expireIfEquals(key: string, value: string, ttlMs: number): Promise<boolean> {
-    const reply = await this.bounded((c) => c.bytes.eval(COMPARE_AND_EXPIRE, { keys: [key], arguments: [value, String(ttlMs)] }), 'EVAL');
+    const reply = await this.bounded(
+      (c) => c.bytes.eval(COMPARE_AND_EXPIRE, { keys: [key], arguments: [value, String(ttlMs)] }),
+      'EVAL',
+    );
     return reply === 1;
   }
 
@@ -170,7 +178,9 @@ export class RedisCommandLane {
   private onBreakerChange(state: CircuitState, previous: CircuitState): void {
     if (state === 'open') {
       const cooldownMs = this.options.circuitBreaker && this.options.circuitBreaker.cooldownMs;
-      this.logger.warn(`Circuit breaker open (was ${previous}): skipping Redis for ${cooldownMs} ms, calls run uncached`);
+      this.logger.warn(
+        `Circuit breaker open (was ${previous}): skipping Redis for ${cooldownMs} ms, calls run uncached`,
+      );
       // Queued commands would only be written to the Redis the breaker just gave up on.
       this.window.rejectWaiting(breakerOpen('queued commands'));
     } else if (state === 'closed') {
@@ -182,4 +192,3 @@ export class RedisCommandLane {
 function breakerOpen(name: string): RedisCacheConnectionError {
   return new RedisCacheConnectionError(`Redis skipped: circuit breaker open after repeated failures (${name})`);
 }
-

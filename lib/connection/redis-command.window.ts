@@ -112,11 +112,14 @@ export class CommandWindow {
    */
   submit<C, T>(context: C, command: (context: C) => Promise<T>, name: string): Promise<T> {
     // The hit path: a free slot and nobody queued ahead (FIFO), so no allocation beyond the deadline's.
-    if (this.inFlight < this.maxInFlight && this.head === undefined) return this.deadline.run(this.write(context, command), name);
+    if (this.inFlight < this.maxInFlight && this.head === undefined)
+      return this.deadline.run(this.write(context, command), name);
     if (this.waitingCount >= this.maxWaiting) {
       this.shedCount++;
       return Promise.reject(
-        new RedisCacheConnectionError(`Redis skipped: ${this.waitingCount} cache commands already waiting for the connection (${name})`),
+        new RedisCacheConnectionError(
+          `Redis skipped: ${this.waitingCount} cache commands already waiting for the connection (${name})`,
+        ),
       );
     }
     return new Promise<T>((resolve, reject) => {
@@ -179,7 +182,10 @@ export class CommandWindow {
   private stalled(timeout: RedisCacheTimeoutError): void {
     if (this.head === undefined) return;
     this.rejectWaiting(
-      new RedisCacheConnectionError(`Redis skipped: the cache commands ahead got no answer within ${timeout.timeoutMs} ms`, { cause: timeout }),
+      new RedisCacheConnectionError(
+        `Redis skipped: the cache commands ahead got no answer within ${timeout.timeoutMs} ms`,
+        { cause: timeout },
+      ),
     );
   }
 }

@@ -5,7 +5,12 @@ import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.con
 import type { CircuitState } from '../utils/circuit-breaker.util.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
-import { createRedisClients, type ManagedConnection, type RedisClients, type RedisExecutionClient } from './redis-clients.factory.js';
+import {
+  createRedisClients,
+  type ManagedConnection,
+  type RedisClients,
+  type RedisExecutionClient,
+} from './redis-clients.factory.js';
 import { RedisChannelSubscriber } from './redis-channel.subscriber.js';
 import { RedisCommandLane } from './redis-command.lane.js';
 
@@ -87,7 +92,9 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
     this.subscriber.attach(() => clients.subscriber());
     for (const client of this.connections()) {
       // Without an 'error' listener node-redis rethrows socket errors and crashes the process.
-      client.on('error', (error) => this.errors.warn('client-error', `Redis connection error: ${describeError(error)}`));
+      client.on('error', (error) =>
+        this.errors.warn('client-error', `Redis connection error: ${describeError(error)}`),
+      );
     }
     const connecting = Promise.all(this.connections().map((client) => client.connect()));
     // The connect promise stays pending while node-redis keeps retrying; keep a handler on it.
@@ -136,25 +143,45 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
 
   // The narrow cache commands, kept here for the documented API; see RedisCommandLane for each.
   /** GET as raw bytes, or `null` when the key does not exist. */
-  get(key: string): Promise<Buffer | null> { return this.commands.get(key); }
+  get(key: string): Promise<Buffer | null> {
+    return this.commands.get(key);
+  }
   /** GET decoded as UTF-8, or `null`; cheaper than {@link get} for text (no Buffer copy). */
-  getText(key: string): Promise<string | null> { return this.commands.getText(key); }
+  getText(key: string): Promise<string | null> {
+    return this.commands.getText(key);
+  }
   /** SET with a time to live in milliseconds (`PX`): no key is ever written without one. */
-  set(key: string, value: Buffer | string, ttlMs: number): Promise<void> { return this.commands.set(key, value, ttlMs); }
+  set(key: string, value: Buffer | string, ttlMs: number): Promise<void> {
+    return this.commands.set(key, value, ttlMs);
+  }
   /** SET NX PX: writes only if the key does not exist; resolves whether it wrote. */
-  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> { return this.commands.setIfAbsent(key, value, ttlMs); }
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return this.commands.setIfAbsent(key, value, ttlMs);
+  }
   /** Deletes the key only if it holds `value` (atomic compare-and-delete, for lock release). */
-  deleteIfEquals(key: string, value: string): Promise<boolean> { return this.commands.deleteIfEquals(key, value); }
+  deleteIfEquals(key: string, value: string): Promise<boolean> {
+    return this.commands.deleteIfEquals(key, value);
+  }
   /** UNLINK (non-blocking delete); returns how many keys existed. */
-  unlink(key: string): Promise<number> { return this.commands.unlink(key); }
+  unlink(key: string): Promise<number> {
+    return this.commands.unlink(key);
+  }
   /** Whether the key exists. */
-  exists(key: string): Promise<boolean> { return this.commands.exists(key); }
+  exists(key: string): Promise<boolean> {
+    return this.commands.exists(key);
+  }
   /** Remaining time to live in ms; -2 when the key does not exist, -1 when it has no TTL. */
-  pttl(key: string): Promise<number> { return this.commands.pttl(key); }
+  pttl(key: string): Promise<number> {
+    return this.commands.pttl(key);
+  }
   /** PING, bounded by the operation timeout. */
-  ping(): Promise<void> { return this.commands.ping(); }
+  ping(): Promise<void> {
+    return this.commands.ping();
+  }
   /** Deletes every key that starts with `keyPrefix`: SCAN + UNLINK in batches on every master, never KEYS or FLUSHDB. */
-  deleteByPrefix(keyPrefix: string): Promise<number> { return this.commands.deleteByPrefix(keyPrefix); }
+  deleteByPrefix(keyPrefix: string): Promise<number> {
+    return this.commands.deleteByPrefix(keyPrefix);
+  }
 
   /**
    * Escape hatch: runs `fn` with a connection that is yours alone for the duration of the
@@ -174,13 +201,16 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
     const pooled = clients.pool !== undefined;
     // Fail fast like the cache commands: otherwise the pool waits its whole acquire timeout
     // for a connection that cannot come while Redis is down.
-    if (pooled && !clients.main.isReady) throw new RedisCacheConnectionError('Redis is not connected; execute() did not run its callback');
+    if (pooled && !clients.main.isReady)
+      throw new RedisCacheConnectionError('Redis is not connected; execute() did not run its callback');
     let lent = false;
     try {
       return await clients.lend(fn, () => (lent = true));
     } catch (error) {
       if (lent || !pooled) throw error;
-      throw new RedisCacheConnectionError(`no pooled Redis connection for execute(): ${describeError(error)}`, { cause: error });
+      throw new RedisCacheConnectionError(`no pooled Redis connection for execute(): ${describeError(error)}`, {
+        cause: error,
+      });
     }
   }
 

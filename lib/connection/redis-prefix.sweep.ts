@@ -35,7 +35,10 @@ export async function sweepPrefix(nodes: readonly ScanNode[], keyPrefix: string,
       } while (cursor !== '0');
     }
   } catch (error) {
-    throw new RedisCacheConnectionError(`deleting keys by prefix stopped after ${deleted} keys: ${describeError(error)}`, { cause: error });
+    throw new RedisCacheConnectionError(
+      `deleting keys by prefix stopped after ${deleted} keys: ${describeError(error)}`,
+      { cause: error },
+    );
   }
   return deleted;
 }

@@ -39,10 +39,11 @@ export interface ReadThroughDecoratorOptions<A extends unknown[] = any[], R = an
  * A key function fits a method when it accepts the method's arguments; like any TypeScript
  * callback it may ignore the trailing ones (`() => 'all'` fits `find(id: string)`).
  */
-type KeyFitsMethod<A extends unknown[], M extends (...args: any[]) => unknown> =
-  ((...args: A) => string) extends (...args: Parameters<M>) => string
-    ? unknown
-    : { readonly 'the key function does not accept the method arguments': never };
+type KeyFitsMethod<A extends unknown[], M extends (...args: any[]) => unknown> = ((...args: A) => string) extends (
+  ...args: Parameters<M>
+) => string
+  ? unknown
+  : { readonly 'the key function does not accept the method arguments': never };
 
 /** What `@ReadThrough(key, ...)` returns: a decorator of async methods typed by `A` and `R`. */
 export interface ReadThroughMethodDecorator<A extends unknown[], R> {
@@ -146,16 +147,26 @@ function normalize(
 ): Omit<ReadThroughMetadata, 'method'> {
   if (typeof keyOrOptions === 'object' && keyOrOptions !== null) {
     const { key, ...rest } = keyOrOptions;
-    return { key: key as ReadThroughKey<never[]> | undefined, ttl: undefined, options: rest as ReadThroughOptions<never> };
+    return {
+      key: key as ReadThroughKey<never[]> | undefined,
+      ttl: undefined,
+      options: rest as ReadThroughOptions<never>,
+    };
   }
-  return { key: keyOrOptions as ReadThroughKey<never[]> | undefined, ttl, options: (options ?? {}) as ReadThroughOptions<never> };
+  return {
+    key: keyOrOptions as ReadThroughKey<never[]> | undefined,
+    ttl,
+    options: (options ?? {}) as ReadThroughOptions<never>,
+  };
 }
 
 function decorateClass(target: object, recorded: Omit<ReadThroughMetadata, 'method'>): void {
   if (typeof target !== 'function') throw new TypeError('@ReadThrough can only decorate methods and classes');
   // One key for every route would give all of them one entry: keys belong on the routes.
   if (recorded.key !== undefined) {
-    throw new TypeError(`@ReadThrough on the class ${target.name} takes no key: each route gets its default key (put keyed @ReadThrough on the routes)`);
+    throw new TypeError(
+      `@ReadThrough on the class ${target.name} takes no key: each route gets its default key (put keyed @ReadThrough on the routes)`,
+    );
   }
   Reflect.defineMetadata(READ_THROUGH_CLASS_METADATA, recorded, target);
 }

@@ -13,10 +13,7 @@ export class InvalidRedisCacheOptionsError extends RedisCacheError {
   readonly fix: string;
 
   constructor(field: string, problem: string, fix: string) {
-    super(
-      `Invalid nestjs-readthrough option "${field}": ${problem}. Fix: ${fix}`,
-      InvalidRedisCacheOptionsError.code,
-    );
+    super(`Invalid nestjs-readthrough option "${field}": ${problem}. Fix: ${fix}`, InvalidRedisCacheOptionsError.code);
     this.field = field;
     this.fix = fix;
   }

@@ -11,7 +11,11 @@ export class RedisCacheTimeoutError extends RedisCacheConnectionError {
   readonly timeoutMs: number;
 
   constructor(operation: string, timeoutMs: number) {
-    super(`Redis cache operation "${operation}" timed out after ${timeoutMs} ms`, undefined, RedisCacheTimeoutError.code);
+    super(
+      `Redis cache operation "${operation}" timed out after ${timeoutMs} ms`,
+      undefined,
+      RedisCacheTimeoutError.code,
+    );
     this.timeoutMs = timeoutMs;
   }
 }

@@ -19,8 +19,16 @@ export interface ProviderIdentity {
  */
 export function providerIdentity(wrapper: InstanceWrapper, instance: object): ProviderIdentity {
   const token: unknown = wrapper.token;
-  const plainClass = typeof token === 'function' && wrapper.metatype === token && !wrapper.inject && instance.constructor === token;
+  const plainClass =
+    typeof token === 'function' && wrapper.metatype === token && !wrapper.inject && instance.constructor === token;
   const printed =
-    typeof token === 'function' ? token.name || 'anonymous' : typeof token === 'symbol' ? token.toString() : String(token);
-  return { label: printed.replace(/[%:]/g, (c) => (c === '%' ? '%25' : '%3A')), owner: plainClass ? (token as object) : wrapper };
+    typeof token === 'function'
+      ? token.name || 'anonymous'
+      : typeof token === 'symbol'
+        ? token.toString()
+        : String(token);
+  return {
+    label: printed.replace(/[%:]/g, (c) => (c === '%' ? '%25' : '%3A')),
+    owner: plainClass ? (token as object) : wrapper,
+  };
 }

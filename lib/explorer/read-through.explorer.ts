@@ -1,15 +1,19 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { type DiscoveryService, type MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import { getReadThroughClassMetadata, getReadThroughMetadata, type ReadThroughBinding } from '../decorators/read-through.decorator.js';
+import {
+  getReadThroughClassMetadata,
+  getReadThroughMetadata,
+  type ReadThroughBinding,
+} from '../decorators/read-through.decorator.js';
 import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-options.error.js';
 import { CacheKeyBuilder } from '../keys/cache-key.builder.js';
 import { declaredParameterCount } from '../keys/method-arity.util.js';
 import { createMethodKeyFactory, type MethodKeyFactory } from '../keys/method-key.factory.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
-import { RoutePolicyRegistry } from '../http/route-policy.registry.js';
+import { type RoutePolicyRegistry } from '../http/route-policy.registry.js';
 import { createReadThroughPolicy } from '../read-through/read-through.policy.js';
-import { ReadThroughExecutor, type ReadThroughOutcome } from '../read-through/read-through.executor.js';
+import { type ReadThroughExecutor, type ReadThroughOutcome } from '../read-through/read-through.executor.js';
 import { LOGGER_CONTEXT, READ_THROUGH_BINDINGS, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
@@ -60,17 +64,33 @@ export class ReadThroughExplorer implements OnModuleInit {
         const handler = prototype[name];
         if (typeof handler !== 'function') continue;
         const route = this.routes.get(handler, instance.constructor);
-        if (route) this.checkRouteParams(route.label, route.key.paramNames, handler, instance.constructor, wrapper.host?.metatype);
+        if (route)
+          this.checkRouteParams(
+            route.label,
+            route.key.paramNames,
+            handler,
+            instance.constructor,
+            wrapper.host?.metatype,
+          );
       }
     }
   }
 
-  private checkRouteParams(label: string, named: readonly string[], handler: object, controller: object, module: object | undefined): void {
+  private checkRouteParams(
+    label: string,
+    named: readonly string[],
+    handler: object,
+    controller: object,
+    module: object | undefined,
+  ): void {
     if (named.length === 0) return;
     const declared = declaredRouteParams(handler, controller, module);
     const unknown = named.find((name) => !declared.has(name));
     if (unknown === undefined) return;
-    const known = declared.size > 0 ? `the route declares ${[...declared].map((n) => `:${n}`).join(', ')}` : 'the route path declares no parameters';
+    const known =
+      declared.size > 0
+        ? `the route declares ${[...declared].map((n) => `:${n}`).join(', ')}`
+        : 'the route path declares no parameters';
     throw new InvalidRedisCacheOptionsError(
       `${label}: key`,
       `placeholder "{params.${unknown}}" names no route parameter (${known}), so it would read nothing for every request`,
@@ -93,7 +113,9 @@ export class ReadThroughExplorer implements OnModuleInit {
           "put @ReadThrough on the provider's async methods",
         );
       }
-      const methods = this.scanner.getAllMethodNames(prototype).filter((name) => getReadThroughMetadata(prototype[name]) !== undefined);
+      const methods = this.scanner
+        .getAllMethodNames(prototype)
+        .filter((name) => getReadThroughMetadata(prototype[name]) !== undefined);
       if (methods.length === 0) continue;
       const className = instance.constructor?.name ?? String(wrapper.name);
       if (!wrapper.isDependencyTreeStatic()) {
@@ -115,7 +137,13 @@ export class ReadThroughExplorer implements OnModuleInit {
     const metadata = getReadThroughMetadata(prototype[methodName])!;
     const identity = providerIdentity(wrapper, instance);
     const label = `${identity.label}.${methodName}`;
-    const policy = createReadThroughPolicy(this.options, label, metadata.ttl, metadata.options, this.executor.defaultCodec);
+    const policy = createReadThroughPolicy(
+      this.options,
+      label,
+      metadata.ttl,
+      metadata.options,
+      this.executor.defaultCodec,
+    );
     if (metadata.key === undefined) this.claimLabel(label, policy.namespace, identity.owner, String(wrapper.name));
     const keyOf = this.compileKey(label, metadata, prototype, methodName);
     const { method } = metadata;
@@ -128,20 +156,35 @@ export class ReadThroughExplorer implements OnModuleInit {
       } catch (error) {
         // A key that cannot be built (a placeholder that read nothing, a cyclic argument, a
         // throwing key function) costs caching, never the call.
-        this.warnings.warn(`key:${label}`, `${label}: could not build the cache key, running uncached: ${describeError(error)}`);
+        this.warnings.warn(
+          `key:${label}`,
+          `${label}: could not build the cache key, running uncached: ${describeError(error)}`,
+        );
         return Promise.resolve().then(() => method.apply(target, args));
       }
       return executor.run(key, policy, { load: () => method.apply(target, args) }).then(valueOf);
     };
   }
 
-  private compileKey(label: string, metadata: NonNullable<ReturnType<typeof getReadThroughMetadata>>, prototype: Methods, methodName: string): MethodKeyFactory {
+  private compileKey(
+    label: string,
+    metadata: NonNullable<ReturnType<typeof getReadThroughMetadata>>,
+    prototype: Methods,
+    methodName: string,
+  ): MethodKeyFactory {
     const missing = metadata.options.missingKeyValue;
     const paramTypes = Reflect.getMetadata('design:paramtypes', prototype, methodName) as unknown[] | undefined;
     try {
-      return createMethodKeyFactory(metadata.key, label, { parameterCount: declaredParameterCount(metadata.method, paramTypes), missing });
+      return createMethodKeyFactory(metadata.key, label, {
+        parameterCount: declaredParameterCount(metadata.method, paramTypes),
+        missing,
+      });
     } catch (error) {
-      throw new InvalidRedisCacheOptionsError(`${label}: key`, describeError(error).replace(/^TypeError: /, ''), 'fix the @ReadThrough key');
+      throw new InvalidRedisCacheOptionsError(
+        `${label}: key`,
+        describeError(error).replace(/^TypeError: /, ''),
+        'fix the @ReadThrough key',
+      );
     }
   }
 

@@ -9,15 +9,20 @@ const PARAMETER = /[:*]("(?:[^"\\]|\\.)+"|[A-Za-z_$][\w$]*)/g;
  * placeholder that names none of them would read `undefined` for every request.
  */
 export function declaredRouteParams(handler: object, controller: object, moduleClass: object | undefined): Set<string> {
-  const paths = [...pathsOf(Reflect.getMetadata(PATH_METADATA, handler)), ...pathsOf(Reflect.getMetadata(PATH_METADATA, controller))];
+  const paths = [
+    ...pathsOf(Reflect.getMetadata(PATH_METADATA, handler)),
+    ...pathsOf(Reflect.getMetadata(PATH_METADATA, controller)),
+  ];
   if (moduleClass) {
     for (const metadataKey of Reflect.getMetadataKeys(moduleClass)) {
-      if (typeof metadataKey === 'string' && metadataKey.startsWith(MODULE_PATH)) paths.push(...pathsOf(Reflect.getMetadata(metadataKey, moduleClass)));
+      if (typeof metadataKey === 'string' && metadataKey.startsWith(MODULE_PATH))
+        paths.push(...pathsOf(Reflect.getMetadata(metadataKey, moduleClass)));
     }
   }
   const names = new Set<string>();
   for (const path of paths) {
-    for (const match of path.matchAll(PARAMETER)) names.add(match[1].startsWith('"') ? (JSON.parse(match[1]) as string) : match[1]);
+    for (const match of path.matchAll(PARAMETER))
+      names.add(match[1].startsWith('"') ? (JSON.parse(match[1]) as string) : match[1]);
   }
   return names;
 }

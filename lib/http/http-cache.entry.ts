@@ -60,7 +60,11 @@ const ETAG = /^(W\/)?"[\x21\x23-\x7e\x80-\xff]*"$/;
  * CORS for that origin, a guard's `X-Signed-In-As`), which belongs to that request and is set
  * again for every request by what set it; the representation headers are always kept.
  */
-export function entryFromSent(sent: SentResponse, before: ReadonlyMap<string, string>, extraExcluded: ReadonlySet<string>): HttpCacheEntry {
+export function entryFromSent(
+  sent: SentResponse,
+  before: ReadonlyMap<string, string>,
+  extraExcluded: ReadonlySet<string>,
+): HttpCacheEntry {
   const headers: [string, string][] = [];
   for (const [name, value] of sent.headers) {
     if (NOT_STORED.has(name) || extraExcluded.has(name)) continue;
@@ -70,7 +74,12 @@ export function entryFromSent(sent: SentResponse, before: ReadonlyMap<string, st
   }
   const text = sent.body.toString('utf8');
   const utf8 = Buffer.byteLength(text) === sent.body.length && Buffer.from(text, 'utf8').equals(sent.body);
-  return { status: sent.status, headers, body: utf8 ? text : sent.body.toString('base64'), encoding: utf8 ? 'utf8' : 'base64' };
+  return {
+    status: sent.status,
+    headers,
+    body: utf8 ? text : sent.body.toString('base64'),
+    encoding: utf8 ? 'utf8' : 'base64',
+  };
 }
 
 /**
@@ -90,7 +99,14 @@ export function parseHttpEntry(value: unknown, statuses: ReadonlySet<number>): V
   for (const pair of headers as unknown[]) {
     if (!Array.isArray(pair) || pair.length !== 2) return undefined;
     const [name, field] = pair as unknown[];
-    if (typeof name !== 'string' || typeof field !== 'string' || !TOKEN.test(name) || !FIELD_VALUE.test(field) || NOT_STORED.has(name)) return undefined;
+    if (
+      typeof name !== 'string' ||
+      typeof field !== 'string' ||
+      !TOKEN.test(name) ||
+      !FIELD_VALUE.test(field) ||
+      NOT_STORED.has(name)
+    )
+      return undefined;
     if (name === 'etag') {
       if (!ETAG.test(field)) return undefined;
       etag = field;

@@ -1,22 +1,36 @@
-import { Inject, Injectable, Logger, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { type HttpAdapterHost } from '@nestjs/core';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { CacheKeyBuilder } from '../keys/cache-key.builder.js';
 import { readPath } from '../keys/key-template.compiler.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
-import { ReadThroughExecutor, type ReadThroughOutcome } from '../read-through/read-through.executor.js';
+import { type ReadThroughExecutor, type ReadThroughOutcome } from '../read-through/read-through.executor.js';
 import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
 import { RefreshClaims } from './refresh-claims.js';
 import { entryEtag, parseHttpEntry, type ValidHttpEntry } from './http-cache.entry.js';
-import { headerText, HttpRequestKeySource, rawResponseOf, requestOf, responseOf, type HttpRequest } from './http-request.access.js';
+import {
+  headerText,
+  HttpRequestKeySource,
+  rawResponseOf,
+  requestOf,
+  responseOf,
+  type HttpRequest,
+} from './http-request.access.js';
 import { carriesBody, RequestCredentials } from './request-credentials.util.js';
 import type { SentResponse } from './response.capture.js';
 import { replayEntry } from './response.replay.js';
 import { appendVary, produceRoute, snapshot, type Production } from './route-production.js';
 import type { CachedResponse, CacheStatus } from './http-cache.types.js';
-import { RoutePolicyRegistry, type RoutePolicy } from './route-policy.registry.js';
+import { type RoutePolicyRegistry, type RoutePolicy } from './route-policy.registry.js';
 
 export type { CachedResponse, CacheStatus } from './http-cache.types.js';
 
@@ -80,7 +94,10 @@ export class ReadThroughInterceptor implements NestInterceptor {
     try {
       key = this.keys.build(route.policy.namespace, this.buildKey(context, route));
     } catch (error) {
-      this.warnings.warn(`key:${route.label}`, `${route.label}: could not build the cache key, not caching: ${describeError(error)}`);
+      this.warnings.warn(
+        `key:${route.label}`,
+        `${route.label}: could not build the cache key, not caching: ${describeError(error)}`,
+      );
       this.setHeaders(context, route, { status: 'BYPASS' });
       return next.handle();
     }
@@ -105,7 +122,11 @@ export class ReadThroughInterceptor implements NestInterceptor {
     const request = requestOf(context);
     if (request.method !== 'GET' && request.method !== 'HEAD') return false;
     if (!route.allowRequestBody && carriesBody(request)) return false;
-    if (this.options.http.respectRequestCacheControl && /\bno-store\b/i.test(headerText(request.headers['cache-control']))) return false;
+    if (
+      this.options.http.respectRequestCacheControl &&
+      /\bno-store\b/i.test(headerText(request.headers['cache-control']))
+    )
+      return false;
     if (!this.isPerPrincipal(request) || route.shared) return true;
     if (!route.key.perPrincipal) return false;
     // A key naming {user.id} while no guard set a user would put every caller under one key.
@@ -120,7 +141,12 @@ export class ReadThroughInterceptor implements NestInterceptor {
    * `condition` / `unless` / `cacheNull` apply to it), `sent` what the platform sent after every
    * interceptor and serializer.
    */
-  protected isResponseCacheable(_context: ExecutionContext, route: RoutePolicy, _sent: SentResponse, body: unknown): boolean {
+  protected isResponseCacheable(
+    _context: ExecutionContext,
+    route: RoutePolicy,
+    _sent: SentResponse,
+    body: unknown,
+  ): boolean {
     return this.executor.isStorable(body, route.policy);
   }
 
@@ -130,15 +156,26 @@ export class ReadThroughInterceptor implements NestInterceptor {
     const res = responseOf(context);
     const adapter = this.adapterHost.httpAdapter;
     if (http.cacheStatusHeader) adapter.setHeader(res, http.cacheStatusHeader, response.status);
-    if (response.status === 'BYPASS' || !response.entry || response.createdAt === undefined || response.freshUntil === undefined) return;
+    if (
+      response.status === 'BYPASS' ||
+      !response.entry ||
+      response.createdAt === undefined ||
+      response.freshUntil === undefined
+    )
+      return;
     const now = Date.now();
     const { entry } = response;
-    if (response.status !== 'MISS') adapter.setHeader(res, 'Age', String(Math.max(0, Math.floor((now - response.createdAt) / 1000))));
+    if (response.status !== 'MISS')
+      adapter.setHeader(res, 'Age', String(Math.max(0, Math.floor((now - response.createdAt) / 1000))));
     const etag = entryEtag(entry, http.etag);
     if (etag) adapter.setHeader(res, 'ETag', etag);
     if (route.vary) adapter.setHeader(res, 'Vary', appendVary(headerText(res.getHeader('vary')), route.vary));
     if (!entry.headers.some(([name]) => name === 'cache-control') && res.getHeader('cache-control') === undefined) {
-      const cacheControl = this.cacheControl(requestOf(context), route, Math.max(0, Math.ceil((response.freshUntil - now) / 1000)));
+      const cacheControl = this.cacheControl(
+        requestOf(context),
+        route,
+        Math.max(0, Math.ceil((response.freshUntil - now) / 1000)),
+      );
       if (cacheControl) adapter.setHeader(res, 'Cache-Control', cacheControl);
     }
   }
@@ -149,7 +186,8 @@ export class ReadThroughInterceptor implements NestInterceptor {
     // A request that asked to revalidate, or the first one after a stale or early-refresh hit:
     // it runs the route and stores what it sends (see RefreshClaims).
     const revalidate =
-      (this.options.http.respectRequestCacheControl && /\bno-cache\b/i.test(headerText(request.headers['cache-control']))) ||
+      (this.options.http.respectRequestCacheControl &&
+        /\bno-cache\b/i.test(headerText(request.headers['cache-control']))) ||
       this.refreshes.take(key);
     let signal: (p: Production) => void = () => undefined;
     const produced = new Promise<Production>((resolve) => (signal = resolve));
@@ -165,9 +203,14 @@ export class ReadThroughInterceptor implements NestInterceptor {
     });
     // The leader hands the handler's value to the pipeline as soon as it is there: the platform
     // sends it, and only then is it known what to store.
-    const first = await Promise.race([running.then((outcome) => ({ outcome })), produced.then((p) => ({ production: p }))]);
+    const first = await Promise.race([
+      running.then((outcome) => ({ outcome })),
+      produced.then((p) => ({ production: p })),
+    ]);
     if ('production' in first) {
-      running.catch((error: unknown) => this.warnings.warn(`run:${route.label}`, `${route.label}: ${describeError(error)}`));
+      running.catch((error: unknown) =>
+        this.warnings.warn(`run:${route.label}`, `${route.label}: ${describeError(error)}`),
+      );
       return first.production.handled;
     }
     return this.answer(context, next, route, first.outcome, before);
@@ -187,7 +230,8 @@ export class ReadThroughInterceptor implements NestInterceptor {
       return lastValueFrom(next.handle(), { defaultValue: undefined });
     }
     const status: CacheStatus = outcome.kind === 'hit' ? 'HIT' : outcome.kind === 'stale' ? 'STALE' : 'MISS';
-    const meta = 'entry' in outcome ? outcome.entry : { createdAt: Date.now(), freshUntil: Date.now() + route.policy.ttlMs };
+    const meta =
+      'entry' in outcome ? outcome.entry : { createdAt: Date.now(), freshUntil: Date.now() + route.policy.ttlMs };
     const response = responseOf(context);
     const unset = snapshot(response);
     this.setHeaders(context, route, { status, entry, createdAt: meta.createdAt, freshUntil: meta.freshUntil });

@@ -48,7 +48,13 @@ const REPLACEMENT = '\uFFFD';
 export function createRequestKeyFactory(template: string | undefined, options: RequestKeyOptions): RequestKeyFactory {
   const credentialParams = new Set(options.credentialQueryParams);
   if (template === undefined) {
-    return { build: (source) => defaultRequestKey(source, credentialParams), headers: [], userPaths: [], paramNames: [], perPrincipal: false };
+    return {
+      build: (source) => defaultRequestKey(source, credentialParams),
+      headers: [],
+      userPaths: [],
+      paramNames: [],
+      perPrincipal: false,
+    };
   }
   const { paths } = parseKeyTemplate(template);
   for (const path of paths) {
@@ -60,7 +66,9 @@ export function createRequestKeyFactory(template: string | undefined, options: R
   }
   const credentialHeaders = new Set(options.credentialHeaders);
   const headers = [...new Set(paths.filter((p) => p[0] === 'headers').map((p) => p[1].toLowerCase()))];
-  const hashedQuery = [...new Set(paths.filter((p) => p[0] === 'query' && credentialParams.has(p[1].toLowerCase())).map((p) => p[1]))];
+  const hashedQuery = [
+    ...new Set(paths.filter((p) => p[0] === 'query' && credentialParams.has(p[1].toLowerCase())).map((p) => p[1])),
+  ];
   const userPaths = paths.filter((p) => p[0] === 'user').map((p) => p.slice(1));
   const render = compileKeyTemplate(
     template.replace(/\{\s*headers\.([^}]+)\}/g, (_, name: string) => `{headers.${name.trim().toLowerCase()}}`),
@@ -85,7 +93,9 @@ export function createRequestKeyFactory(template: string | undefined, options: R
       const key = render(root);
       // `%FF` and `%FE` both decode to U+FFFD in params and query: keying them would merge them.
       if (!mayHoldReplacement && key.includes(REPLACEMENT)) {
-        throw new TypeError('a request value is not valid UTF-8 (decoded to U+FFFD), so it cannot be keyed without merging requests');
+        throw new TypeError(
+          'a request value is not valid UTF-8 (decoded to U+FFFD), so it cannot be keyed without merging requests',
+        );
       }
       return key;
     },
@@ -100,7 +110,10 @@ export function createRequestKeyFactory(template: string | undefined, options: R
  * as received behind a `%~` mark (which no encoded component contains), so `?q=%FF` and
  * `?q=%FE` stay apart. Values of `credentialParams` are replaced by their SHA-256 digest.
  */
-export function defaultRequestKey(source: Pick<RequestKeySource, 'method' | 'url'>, credentialParams: ReadonlySet<string> = new Set()): string {
+export function defaultRequestKey(
+  source: Pick<RequestKeySource, 'method' | 'url'>,
+  credentialParams: ReadonlySet<string> = new Set(),
+): string {
   const method = source.method === 'HEAD' ? 'GET' : source.method;
   const queryAt = source.url.indexOf('?');
   const path = queryAt === -1 ? source.url : source.url.slice(0, queryAt);
@@ -141,7 +154,11 @@ function decodedLower(encoded: string): string {
 }
 
 /** The named headers in text form, credentials hashed. */
-function pickHeaders(source: RequestKeySource['headers'], names: readonly string[], credentials: ReadonlySet<string>): Record<string, string | undefined> {
+function pickHeaders(
+  source: RequestKeySource['headers'],
+  names: readonly string[],
+  credentials: ReadonlySet<string>,
+): Record<string, string | undefined> {
   const picked: Record<string, string | undefined> = {};
   for (const name of names) {
     const value = source[name];

@@ -27,7 +27,8 @@ export function whyNotStored(sent: SentResponse | undefined, rules: StorageRules
   if (!rules.statuses.has(sent.status)) return `status ${sent.status} is not stored`;
   if (sent.partial) return 'the body was streamed or is larger than maxValueBytes';
   if (sent.headers.has('set-cookie')) return 'the response sets a cookie';
-  if (/\b(no-store|no-cache|private)\b/i.test(headerText(sent.headers.get('cache-control')))) return 'Cache-Control forbids storing it';
+  if (/\b(no-store|no-cache|private)\b/i.test(headerText(sent.headers.get('cache-control'))))
+    return 'Cache-Control forbids storing it';
   // Middleware (compression) may encode after the last write this library sees: the recorded
   // bytes and the Content-Encoding could disagree.
   const encoding = headerText(sent.headers.get('content-encoding')).trim().toLowerCase();

@@ -19,7 +19,10 @@ export interface CaptureHooks {
    * headers to add (they win over the platform's), and a status to send instead (a 304 for a
    * matching `If-None-Match`; its body is then left out).
    */
-  beforeHead?(status: number, body: Buffer | undefined): { headers?: Record<string, string>; status?: number } | undefined;
+  beforeHead?(
+    status: number,
+    body: Buffer | undefined,
+  ): { headers?: Record<string, string>; status?: number } | undefined;
 }
 
 type WriteHead = ServerResponse['writeHead'];
@@ -45,7 +48,11 @@ export function captureSent(res: ServerResponse, hooks: CaptureHooks): Promise<S
     let removedType: string | undefined;
     const keep = (chunk: unknown, encoding?: unknown): void => {
       if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
-      const bytes = Buffer.isBuffer(chunk) ? chunk : typeof chunk === 'string' ? Buffer.from(chunk, encodingOf(encoding)) : Buffer.from(chunk as Uint8Array);
+      const bytes = Buffer.isBuffer(chunk)
+        ? chunk
+        : typeof chunk === 'string'
+          ? Buffer.from(chunk, encodingOf(encoding))
+          : Buffer.from(chunk as Uint8Array);
       size += bytes.length;
       if (size > hooks.maxBytes) partial = true;
       else chunks.push(bytes);
@@ -53,7 +60,8 @@ export function captureSent(res: ServerResponse, hooks: CaptureHooks): Promise<S
     const flushHead = (body: Buffer | undefined): number => {
       const args: HeadArgs = pendingHead ?? [res.statusCode];
       pendingHead = undefined;
-      const headersArg = (typeof args[1] === 'object' && args[1] !== null ? args[1] : args[2]) as OutgoingHttpHeaders | undefined;
+      const headersArg = (typeof args[1] === 'object' && args[1] !== null ? args[1] : args[2]) as
+        OutgoingHttpHeaders | undefined;
       argHeaders = headersArg;
       const change = hooks.beforeHead?.(args[0], body);
       let status = args[0];

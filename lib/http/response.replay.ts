@@ -1,5 +1,9 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { matchesIfNoneMatch, REPRESENTATION_HEADERS as REPRESENTATION, type ValidHttpEntry } from './http-cache.entry.js';
+import {
+  matchesIfNoneMatch,
+  REPRESENTATION_HEADERS as REPRESENTATION,
+  type ValidHttpEntry,
+} from './http-cache.entry.js';
 
 /** A stored response to send again. */
 export interface ReplayedResponse {
@@ -68,15 +72,19 @@ export function replayStored(res: ServerResponse, stored: ReplayedResponse, cont
       merged[name] = present === undefined ? value : ([] as string[]).concat(present as string | string[], value);
     }
     // Our own validators and Vary (set for this hit) where the stored response has none.
-    for (const name of ['etag', 'vary']) if (merged[name] === undefined && current[name] !== undefined) merged[name] = current[name];
+    for (const name of ['etag', 'vary'])
+      if (merged[name] === undefined && current[name] !== undefined) merged[name] = current[name];
     if (stored.body !== undefined) {
-      merged['content-length'] = String(typeof stored.body === 'string' ? Buffer.byteLength(stored.body) : stored.body.length);
+      merged['content-length'] = String(
+        typeof stored.body === 'string' ? Buffer.byteLength(stored.body) : stored.body.length,
+      );
     }
     res.statusCode = stored.status;
     (original.writeHead as (...a: unknown[]) => unknown).call(res, stored.status, merged);
   };
   res.writeHead = function replayHead(this: ServerResponse, ...args: unknown[]) {
-    const headersArg = (typeof args[1] === 'object' && args[1] !== null ? args[1] : args[2]) as OutgoingHttpHeaders | undefined;
+    const headersArg = (typeof args[1] === 'object' && args[1] !== null ? args[1] : args[2]) as
+      OutgoingHttpHeaders | undefined;
     if (passThrough || refused(typeof args[0] === 'number' ? args[0] : res.statusCode)) {
       if (!passThrough) dropOwn(headersArg);
       passThrough = true;
@@ -106,8 +114,20 @@ export function replayStored(res: ServerResponse, stored: ReplayedResponse, cont
  * Replays a stored entry on `res`, as a 304 without a body when the request's `If-None-Match`
  * matches `etag` (2xx entries only: a cached 404 stays a 404, RFC 9110 §13.2.1).
  */
-export function replayEntry(res: ServerResponse, entry: ValidHttpEntry, etag: string | undefined, ifNoneMatch: string | string[] | undefined, context: ReplayContext): void {
-  const notModified = etag !== undefined && entry.status >= 200 && entry.status < 300 && matchesIfNoneMatch(ifNoneMatch, etag);
-  if (!notModified) return replayStored(res, { status: entry.status, headers: entry.headers, body: entry.bytes }, context);
-  replayStored(res, { status: 304, headers: entry.headers.filter(([name]) => name !== 'content-type'), body: undefined }, context);
+export function replayEntry(
+  res: ServerResponse,
+  entry: ValidHttpEntry,
+  etag: string | undefined,
+  ifNoneMatch: string | string[] | undefined,
+  context: ReplayContext,
+): void {
+  const notModified =
+    etag !== undefined && entry.status >= 200 && entry.status < 300 && matchesIfNoneMatch(ifNoneMatch, etag);
+  if (!notModified)
+    return replayStored(res, { status: entry.status, headers: entry.headers, body: entry.bytes }, context);
+  replayStored(
+    res,
+    { status: 304, headers: entry.headers.filter(([name]) => name !== 'content-type'), body: undefined },
+    context,
+  );
 }

@@ -7,7 +7,7 @@ import { createRequestKeyFactory, type RequestKeyFactory } from './request-key.f
 import { resolveBoolean, resolveStatuses } from '../options/redis-cache-options.resolver.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { createReadThroughPolicy, type ReadThroughPolicy } from '../read-through/read-through.policy.js';
-import { ReadThroughExecutor } from '../read-through/read-through.executor.js';
+import { type ReadThroughExecutor } from '../read-through/read-through.executor.js';
 import { RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
 import { describeError } from '../utils/redact.util.js';
 import { unkeyedHeadersOf, type UnkeyedHeaders } from './unkeyed-headers.js';
@@ -73,9 +73,17 @@ export class RoutePolicyRegistry {
     let key: RequestKeyFactory;
     try {
       const { credentialHeaders, credentialQueryParams } = this.options.http;
-      key = createRequestKeyFactory(metadata.key, { credentialHeaders, credentialQueryParams, missing: metadata.options.missingKeyValue });
+      key = createRequestKeyFactory(metadata.key, {
+        credentialHeaders,
+        credentialQueryParams,
+        missing: metadata.options.missingKeyValue,
+      });
     } catch (error) {
-      throw new InvalidRedisCacheOptionsError(field('key'), describeError(error).replace(/^TypeError: /, ''), 'fix the @ReadThrough key');
+      throw new InvalidRedisCacheOptionsError(
+        field('key'),
+        describeError(error).replace(/^TypeError: /, ''),
+        'fix the @ReadThrough key',
+      );
     }
     if (handlesResponseItself(controller, (handler as { name: string }).name)) {
       throw new InvalidRedisCacheOptionsError(
@@ -93,11 +101,16 @@ export class RoutePolicyRegistry {
       // The stored value is the response as sent; condition/unless/cacheNull were asked of the handler's value.
       storePolicy: { ...policy, condition: undefined, unless: undefined, cacheNull: true },
       key,
-      statuses: new Set(options.statuses === undefined ? http.statuses : resolveStatuses(field('statuses'), options.statuses)),
+      statuses: new Set(
+        options.statuses === undefined ? http.statuses : resolveStatuses(field('statuses'), options.statuses),
+      ),
       shared: options.shared === undefined ? false : resolveBoolean(field('shared'), options.shared),
       vary: key.headers.length > 0 ? key.headers.join(', ') : undefined,
       unkeyed: unkeyedHeadersOf(http.unkeyedHeaders, key.headers),
-      allowRequestBody: options.allowRequestBody === undefined ? false : resolveBoolean(field('allowRequestBody'), options.allowRequestBody),
+      allowRequestBody:
+        options.allowRequestBody === undefined
+          ? false
+          : resolveBoolean(field('allowRequestBody'), options.allowRequestBody),
     };
   }
 }

@@ -1,6 +1,12 @@
 import { StreamableFile, type CallHandler } from '@nestjs/common';
 import { lastValueFrom } from 'rxjs';
-import { entryFromSent, matchesIfNoneMatch, parseHttpEntry, weakEtag, type ValidHttpEntry } from './http-cache.entry.js';
+import {
+  entryFromSent,
+  matchesIfNoneMatch,
+  parseHttpEntry,
+  weakEtag,
+  type ValidHttpEntry,
+} from './http-cache.entry.js';
 import { headerText, rawResponseOf, type HttpRequest, type HttpResponse } from './http-request.access.js';
 import { captureSent, type SentResponse } from './response.capture.js';
 import { whyNotStored } from './response-storage.rules.js';
@@ -51,7 +57,12 @@ export function produceRoute(ctx: ProductionContext): Production {
     maxBytes: ctx.maxBytes,
     beforeHead: (status, body) => {
       const current = currentHeaders(response);
-      const preview: SentResponse = { status, headers: current, body: body ?? Buffer.alloc(0), partial: body === undefined };
+      const preview: SentResponse = {
+        status,
+        headers: current,
+        body: body ?? Buffer.alloc(0),
+        partial: body === undefined,
+      };
       if (whyNotStored(preview, rules) !== undefined) return undefined;
       const headers: Record<string, string> = {};
       if (route.vary) headers.vary = appendVary(headerText(current.get('vary')), route.vary);
@@ -104,7 +115,8 @@ export function snapshot(response: HttpResponse): Map<string, string> {
 
 function currentHeaders(response: HttpResponse): Map<string, string | string[]> {
   const headers = new Map<string, string | string[]>();
-  for (const [name, value] of headerEntries(response)) headers.set(name, Array.isArray(value) ? value.map(String) : String(value));
+  for (const [name, value] of headerEntries(response))
+    headers.set(name, Array.isArray(value) ? value.map(String) : String(value));
   return headers;
 }
 

@@ -21,7 +21,11 @@ export function unkeyedHeadersOf(configured: readonly string[], keyed: readonly 
  * (`X-Forwarded-For` read through `trust proxy`, `X-Forwarded-Host` in a link) never ends up in
  * a body served to others. Returns a function that puts them back.
  */
-export function hideUnkeyedHeaders(request: HttpRequest, unkeyed: UnkeyedHeaders, canonicalHost: string | undefined): () => void {
+export function hideUnkeyedHeaders(
+  request: HttpRequest,
+  unkeyed: UnkeyedHeaders,
+  canonicalHost: string | undefined,
+): () => void {
   const headers = request.headers;
   const saved: [string, string | string[] | undefined][] = [];
   const hide = (name: string): void => {

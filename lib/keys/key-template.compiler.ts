@@ -13,7 +13,9 @@ export type MissingKeyValue = 'bypass' | 'empty';
  */
 export class MissingKeyValueError extends TypeError {
   constructor(readonly placeholder: string) {
-    super(`placeholder "{${placeholder}}" read nothing (undefined); the call runs uncached so that callers are never merged`);
+    super(
+      `placeholder "{${placeholder}}" read nothing (undefined); the call runs uncached so that callers are never merged`,
+    );
     this.name = 'MissingKeyValueError';
   }
 }
@@ -151,7 +153,10 @@ function interpolate(value: unknown, escape: (text: string) => string): string {
 function buildEscaper(characters: Set<string>): (text: string) => string {
   const replacements = new Map<string, string>();
   for (const c of characters) {
-    replacements.set(c, [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+    replacements.set(
+      c,
+      [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+    );
   }
   const listed = [...characters].map((c) => c.replace(/[\\\]^-]/g, '\\$&')).join('');
   const pattern = `[${listed}]|[\\uD800-\\uDFFF]`;

@@ -6,7 +6,10 @@
  * `design:paramtypes` is only there when the compiler emits decorator metadata, so both are
  * combined with a count of the parameter list in the method's source text.
  */
-export function declaredParameterCount(method: (...args: never[]) => unknown, paramTypes: readonly unknown[] | undefined): number | undefined {
+export function declaredParameterCount(
+  method: (...args: never[]) => unknown,
+  paramTypes: readonly unknown[] | undefined,
+): number | undefined {
   const counted = countSourceParameters(Function.prototype.toString.call(method));
   if (counted === 'rest') return undefined;
   return Math.max(method.length, paramTypes?.length ?? 0, counted ?? 0);

@@ -22,7 +22,11 @@ export interface MethodKeyContext {
  * - function: called with the arguments; it must return a string;
  * - omitted: `<label>:<stable encoding of all arguments>`.
  */
-export function createMethodKeyFactory(key: ReadThroughKey<never[]> | undefined, label: string, context: MethodKeyContext = {}): MethodKeyFactory {
+export function createMethodKeyFactory(
+  key: ReadThroughKey<never[]> | undefined,
+  label: string,
+  context: MethodKeyContext = {},
+): MethodKeyFactory {
   if (key === undefined) return (args) => `${label}:${encodeStableValue(args)}`;
   if (typeof key === 'string') {
     checkArgumentPlaceholders(key, context.parameterCount);
@@ -43,7 +47,9 @@ function checkArgumentPlaceholders(template: string, parameterCount: number | un
   for (const path of parseKeyTemplate(template).paths) {
     const placeholder = `{${path.join('.')}}`;
     if (!/^(0|[1-9]\d*)$/.test(path[0])) {
-      throw new TypeError(`placeholder "${placeholder}" does not name an argument; start it with an argument index such as {0} or {0.id}`);
+      throw new TypeError(
+        `placeholder "${placeholder}" does not name an argument; start it with an argument index such as {0} or {0.id}`,
+      );
     }
     if (parameterCount !== undefined && Number(path[0]) >= parameterCount) {
       const declared = parameterCount === 1 ? '1 parameter' : `${parameterCount} parameters`;

@@ -36,7 +36,8 @@ function encode(value: unknown, ancestors: Set<object>): string {
 function encodeObject(value: object, ancestors: Set<object>): string {
   if (ancestors.has(value)) throw new TypeError('a cyclic value cannot be part of a cache key');
   if (value instanceof Date) return `D(${Number.isNaN(value.getTime()) ? 'invalid' : value.toISOString()})`;
-  if (ArrayBuffer.isView(value)) return `B(${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')})`;
+  if (ArrayBuffer.isView(value))
+    return `B(${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')})`;
   if (value instanceof ArrayBuffer) return `AB(${Buffer.from(value).toString('base64')})`;
   if (value instanceof RegExp) return `R(${String(value)})`;
   // Its pairs are internal slots, invisible to Object.keys: its own text form is its identity.
@@ -53,7 +54,11 @@ function encodeObject(value: object, ancestors: Set<object>): string {
       const entries = [...value].map(([k, v]) => `${encode(k, ancestors)}:${encode(v, ancestors)}`);
       return `Map{${entries.sort().join(',')}}`;
     }
-    if (value instanceof Set) return `Set[${[...value].map((item) => encode(item, ancestors)).sort().join(',')}]`;
+    if (value instanceof Set)
+      return `Set[${[...value]
+        .map((item) => encode(item, ancestors))
+        .sort()
+        .join(',')}]`;
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') return `J(${encode(toJSON.call(value), ancestors)})`;
     const record = value as Record<string, unknown>;
@@ -70,7 +75,9 @@ function encodeObject(value: object, ancestors: Set<object>): string {
     // A class instance with no enumerable state (only #private fields, internal slots, or
     // state behind getters) would encode as `User{}` for every instance: no identity at all.
     if (!plain && parts.length === 0) {
-      throw new TypeError(`a ${value.constructor?.name ?? 'class'} instance with no enumerable state has no stable identity for a cache key`);
+      throw new TypeError(
+        `a ${value.constructor?.name ?? 'class'} instance with no enumerable state has no stable identity for a cache key`,
+      );
     }
     const tag = plain ? '' : (value.constructor?.name ?? '');
     return `${tag}{${parts.join(',')}}`;

@@ -1,6 +1,6 @@
 import type { RedisCacheModuleOptions, SerializerName } from '../interfaces/redis-cache-module-options.interface.js';
 import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-options.error.js';
-import { CacheSerializer } from '../serializers/cache.serializer.js';
+import { type CacheSerializer } from '../serializers/cache.serializer.js';
 import { JsonSerializer } from '../serializers/json.serializer.js';
 import { MsgpackSerializer } from '../serializers/msgpack.serializer.js';
 import { V8Serializer } from '../serializers/v8.serializer.js';
@@ -27,7 +27,8 @@ const SERIALIZER_ID_PATTERN = /^[\w.+-]{1,32}$/;
  */
 export function resolveRedisCacheOptions(options: RedisCacheModuleOptions | undefined): ResolvedRedisCacheOptions {
   const raw: RedisCacheModuleOptions = options ?? {};
-  if (typeof raw !== 'object') fail('options', `expected an object, got ${typeof raw}`, 'pass an options object to forRoot()');
+  if (typeof raw !== 'object')
+    fail('options', `expected an object, got ${typeof raw}`, 'pass an options object to forRoot()');
   const store = raw.store ?? DEFAULTS.store;
   if (store !== 'redis' && store !== 'memory') {
     fail('store', `unknown store ${JSON.stringify(store)}`, "use 'redis' or 'memory'");
@@ -46,14 +47,24 @@ export function resolveRedisCacheOptions(options: RedisCacheModuleOptions | unde
       min: 1,
       max: LIMITS.maxOperationTimeoutMs,
     }),
-    maxValueBytes: resolveInteger('maxValueBytes', raw.maxValueBytes ?? DEFAULTS.maxValueBytes, 64, LIMITS.maxValueBytes),
+    maxValueBytes: resolveInteger(
+      'maxValueBytes',
+      raw.maxValueBytes ?? DEFAULTS.maxValueBytes,
+      64,
+      LIMITS.maxValueBytes,
+    ),
     requireConnectionOnBootstrap: resolveBoolean(
       'requireConnectionOnBootstrap',
       raw.requireConnectionOnBootstrap ?? DEFAULTS.requireConnectionOnBootstrap,
     ),
     memory: {
       maxEntries: resolveInteger('memory.maxEntries', raw.memory?.maxEntries ?? DEFAULTS.memory.maxEntries, 1, 1e9),
-      maxBytes: resolveInteger('memory.maxBytes', raw.memory?.maxBytes ?? DEFAULTS.memory.maxBytes, 1024, Number.MAX_SAFE_INTEGER),
+      maxBytes: resolveInteger(
+        'memory.maxBytes',
+        raw.memory?.maxBytes ?? DEFAULTS.memory.maxBytes,
+        1024,
+        Number.MAX_SAFE_INTEGER,
+      ),
     },
     graceMs: resolveGrace('staleWhileRevalidate', raw.staleWhileRevalidate ?? DEFAULTS.staleWhileRevalidate),
     failSafe: resolveBoolean('failSafe', raw.failSafe ?? DEFAULTS.failSafe),
@@ -74,7 +85,11 @@ export function resolveEarlyRefresh(field: string, value: unknown): number {
   if (value === false) return 0;
   if (value === true) return 1;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 10) {
-    fail(field, `${describe(value)} is not a valid early refresh`, 'use true, false, or a beta from 0 to 10 (1 is the usual choice)');
+    fail(
+      field,
+      `${describe(value)} is not a valid early refresh`,
+      'use true, false, or a beta from 0 to 10 (1 is the usual choice)',
+    );
   }
   return value;
 }
@@ -83,19 +98,35 @@ export function resolveEarlyRefresh(field: string, value: unknown): number {
 export function resolveLock(field: string, value: unknown): ResolvedLockOptions | false {
   if (value === false) return false;
   if (value !== true && (typeof value !== 'object' || value === null)) {
-    fail(field, `expected true, false or { ttl, wait }, got ${describe(value)}`, "use lock: true or lock: { ttl: '5s', wait: '5s' }");
+    fail(
+      field,
+      `expected true, false or { ttl, wait }, got ${describe(value)}`,
+      "use lock: true or lock: { ttl: '5s', wait: '5s' }",
+    );
   }
   const options: ReadThroughLockOptions = value === true ? {} : (value as ReadThroughLockOptions);
   return {
-    ttlMs: resolveDuration(`${field}.ttl`, options.ttl ?? LOCK_DEFAULTS.ttl, { min: 10, max: LIMITS.maxOperationTimeoutMs * 10 }),
-    waitMs: resolveDuration(`${field}.wait`, options.wait ?? LOCK_DEFAULTS.wait, { min: 0, max: LIMITS.maxOperationTimeoutMs * 10 }),
+    ttlMs: resolveDuration(`${field}.ttl`, options.ttl ?? LOCK_DEFAULTS.ttl, {
+      min: 10,
+      max: LIMITS.maxOperationTimeoutMs * 10,
+    }),
+    waitMs: resolveDuration(`${field}.wait`, options.wait ?? LOCK_DEFAULTS.wait, {
+      min: 0,
+      max: LIMITS.maxOperationTimeoutMs * 10,
+    }),
   };
 }
 
-function resolveCircuitBreaker(raw: RedisCacheModuleOptions['circuitBreaker']): ResolvedRedisCacheOptions['circuitBreaker'] {
+function resolveCircuitBreaker(
+  raw: RedisCacheModuleOptions['circuitBreaker'],
+): ResolvedRedisCacheOptions['circuitBreaker'] {
   if (raw === false) return false;
   if (raw !== undefined && (typeof raw !== 'object' || raw === null)) {
-    fail('circuitBreaker', `expected an object or false, got ${describe(raw)}`, "use { failureThreshold: 5, cooldown: '1s' } or false");
+    fail(
+      'circuitBreaker',
+      `expected an object or false, got ${describe(raw)}`,
+      "use { failureThreshold: 5, cooldown: '1s' } or false",
+    );
   }
   return {
     failureThreshold: resolveInteger(
@@ -118,7 +149,11 @@ export function resolveStatuses(field: string, value: unknown): readonly number[
   }
   for (const status of value) {
     if (!Number.isInteger(status) || status < 200 || status >= 500 || NEVER_CACHED_STATUSES.has(status)) {
-      fail(field, `${describe(status)} may not be cached`, 'list final statuses from 200 to 499 other than 206 and 304 (e.g. 200, 203, 204, 301, 404, 410)');
+      fail(
+        field,
+        `${describe(status)} may not be cached`,
+        'list final statuses from 200 to 499 other than 206 and 304 (e.g. 200, 203, 204, 301, 404, 410)',
+      );
     }
   }
   return [...(value as number[])];
@@ -127,13 +162,21 @@ export function resolveStatuses(field: string, value: unknown): readonly number[
 function resolveHttp(raw: HttpCacheOptions): ResolvedHttpCacheOptions {
   const header = raw.cacheStatusHeader ?? DEFAULTS.http.cacheStatusHeader;
   if (header !== false && (typeof header !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header))) {
-    fail('http.cacheStatusHeader', `${describe(header)} is not a header name`, "use a token such as 'X-Cache', or false to send none");
+    fail(
+      'http.cacheStatusHeader',
+      `${describe(header)} is not a header name`,
+      "use a token such as 'X-Cache', or false to send none",
+    );
   }
   const unkeyed = raw.unkeyedHeaders ?? DEFAULTS.http.unkeyedHeaders;
   if (!Array.isArray(unkeyed) || unkeyed.some((name) => typeof name !== 'string' || name === '')) {
     fail('http.unkeyedHeaders', 'expected an array of header names', "use e.g. ['x-forwarded-host']");
   }
-  const credentialHeaders = resolveNames('http.credentialHeaders', raw.credentialHeaders ?? DEFAULTS.http.credentialHeaders, "['authorization', 'x-api-key']");
+  const credentialHeaders = resolveNames(
+    'http.credentialHeaders',
+    raw.credentialHeaders ?? DEFAULTS.http.credentialHeaders,
+    "['authorization', 'x-api-key']",
+  );
   const credentialQueryParams = resolveNames(
     'http.credentialQueryParams',
     raw.credentialQueryParams ?? DEFAULTS.http.credentialQueryParams,
@@ -184,7 +227,11 @@ export function resolveName(field: string, value: unknown): string {
     );
   }
   if (value.startsWith('__')) {
-    fail(field, `${JSON.stringify(value)} starts with "__", which is reserved for the library's own keys (locks)`, `choose a name that does not start with "__"`);
+    fail(
+      field,
+      `${JSON.stringify(value)} starts with "__", which is reserved for the library's own keys (locks)`,
+      `choose a name that does not start with "__"`,
+    );
   }
   return value;
 }
@@ -201,34 +248,59 @@ export function resolveSerializer(field: string, value: CacheSerializer | Serial
     typeof candidate.serialize !== 'function' ||
     typeof candidate.deserialize !== 'function'
   ) {
-    fail(field, `expected a CacheSerializer or 'json' | 'v8' | 'msgpack', got ${describe(value)}`, 'pass an instance of a class that extends CacheSerializer');
+    fail(
+      field,
+      `expected a CacheSerializer or 'json' | 'v8' | 'msgpack', got ${describe(value)}`,
+      'pass an instance of a class that extends CacheSerializer',
+    );
   }
   if (typeof candidate.id !== 'string' || !SERIALIZER_ID_PATTERN.test(candidate.id)) {
-    fail(`${field}.id`, `${describe(candidate.id)} is not a valid serializer id`, 'use 1 to 32 of A-Z a-z 0-9 . _ + - (it is written into every entry header)');
+    fail(
+      `${field}.id`,
+      `${describe(candidate.id)} is not a valid serializer id`,
+      'use 1 to 32 of A-Z a-z 0-9 . _ + - (it is written into every entry header)',
+    );
   }
   return value;
 }
 
 /** Validates a boolean option. */
 export function resolveBoolean(field: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') fail(field, `expected true or false, got ${describe(value)}`, `set ${field} to a boolean`);
+  if (typeof value !== 'boolean')
+    fail(field, `expected true or false, got ${describe(value)}`, `set ${field} to a boolean`);
   return value;
 }
 
 function resolveConnection(raw: RedisCacheModuleOptions): ResolvedConnection {
-  const chosen = [raw.url !== undefined || raw.client !== undefined, raw.cluster !== undefined, raw.sentinel !== undefined];
+  const chosen = [
+    raw.url !== undefined || raw.client !== undefined,
+    raw.cluster !== undefined,
+    raw.sentinel !== undefined,
+  ];
   if (chosen.filter(Boolean).length > 1) {
-    fail('url/client, cluster, sentinel', 'more than one connection kind was given', 'give either url/client, or cluster, or sentinel');
+    fail(
+      'url/client, cluster, sentinel',
+      'more than one connection kind was given',
+      'give either url/client, or cluster, or sentinel',
+    );
   }
   if (raw.cluster !== undefined) {
     if (!Array.isArray(raw.cluster.rootNodes) || raw.cluster.rootNodes.length === 0) {
-      fail('cluster.rootNodes', 'no root node was given', "list at least one node, e.g. [{ url: 'redis://10.0.0.1:7000' }]");
+      fail(
+        'cluster.rootNodes',
+        'no root node was given',
+        "list at least one node, e.g. [{ url: 'redis://10.0.0.1:7000' }]",
+      );
     }
     return { kind: 'cluster', cluster: raw.cluster };
   }
   if (raw.sentinel !== undefined) {
     if (typeof raw.sentinel.name !== 'string' || !Array.isArray(raw.sentinel.sentinelRootNodes)) {
-      fail('sentinel', 'name and sentinelRootNodes are required', "set sentinel: { name: 'mymaster', sentinelRootNodes: [{ host, port }] }");
+      fail(
+        'sentinel',
+        'name and sentinelRootNodes are required',
+        "set sentinel: { name: 'mymaster', sentinelRootNodes: [{ host, port }] }",
+      );
     }
     return { kind: 'sentinel', sentinel: raw.sentinel };
   }
@@ -243,12 +315,20 @@ function resolveConnection(raw: RedisCacheModuleOptions): ResolvedConnection {
   const minimum = resolveInteger('pool.minimum', raw.pool?.minimum ?? DEFAULTS.pool.minimum, 1, 1_000);
   const maximum = resolveInteger('pool.maximum', raw.pool?.maximum ?? DEFAULTS.pool.maximum, 1, 1_000);
   if (minimum > maximum) {
-    fail('pool.minimum', `minimum (${minimum}) is greater than maximum (${maximum})`, 'make pool.minimum <= pool.maximum');
+    fail(
+      'pool.minimum',
+      `minimum (${minimum}) is greater than maximum (${maximum})`,
+      'make pool.minimum <= pool.maximum',
+    );
   }
-  const acquireTimeoutMs = resolveDuration('pool.acquireTimeout', raw.pool?.acquireTimeout ?? DEFAULTS.pool.acquireTimeout, {
-    min: 1,
-    max: LIMITS.maxOperationTimeoutMs,
-  });
+  const acquireTimeoutMs = resolveDuration(
+    'pool.acquireTimeout',
+    raw.pool?.acquireTimeout ?? DEFAULTS.pool.acquireTimeout,
+    {
+      min: 1,
+      max: LIMITS.maxOperationTimeoutMs,
+    },
+  );
   return { kind: 'standalone', client: { ...raw.client, url }, pool: { minimum, maximum, acquireTimeoutMs } };
 }
 
@@ -267,7 +347,11 @@ function isRedisUrl(url: string): boolean {
 function resolveDuration(field: string, value: unknown, range: { min: number; max: number }): number {
   const ms = toMilliseconds(value);
   if (ms === undefined) {
-    fail(field, `${describe(value)} is not a duration`, "use milliseconds as a number or a string such as '250ms', '30s', '5m', '1h', '1d'");
+    fail(
+      field,
+      `${describe(value)} is not a duration`,
+      "use milliseconds as a number or a string such as '250ms', '30s', '5m', '1h', '1d'",
+    );
   }
   if (ms < range.min || ms > range.max) {
     fail(field, `${describe(value)} is out of range`, `use a value from ${range.min} ms to ${range.max} ms`);
@@ -277,7 +361,11 @@ function resolveDuration(field: string, value: unknown, range: { min: number; ma
 
 function resolveInteger(field: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(field, `${describe(value)} is not an integer from ${min} to ${max}`, `set ${field} to a whole number in that range`);
+    fail(
+      field,
+      `${describe(value)} is not an integer from ${min} to ${max}`,
+      `set ${field} to a whole number in that range`,
+    );
   }
   return value;
 }

@@ -3,8 +3,8 @@ import { RedisCacheConnectionError } from '../errors/redis-cache-connection.erro
 import { RedisCacheError } from '../errors/redis-cache.error.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
-import { CacheEntryCodec, type CacheEntry, type DecodeResult } from '../serializers/cache-entry.codec.js';
-import { CacheStore } from '../store/cache.store.js';
+import { type CacheEntryCodec, type CacheEntry, type DecodeResult } from '../serializers/cache-entry.codec.js';
+import { type CacheStore } from '../store/cache.store.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
 import { createReadThroughPolicy, type ReadThroughPolicy } from './read-through.policy.js';
@@ -83,7 +83,9 @@ export class ReadThroughExecutor {
         if (decision.stale) this.counters.staleHits++;
         if (decision.refresh) {
           const refresh = source.refresh ?? source.load;
-          this.refreshInBackground(key, policy, decision.stale, () => this.loadAndStore(key, policy, refresh, source, true));
+          this.refreshInBackground(key, policy, decision.stale, () =>
+            this.loadAndStore(key, policy, refresh, source, true),
+          );
         }
         return { kind: decision.stale ? 'stale' : 'hit', value: found.value as T, entry: found };
       }
@@ -113,7 +115,11 @@ export class ReadThroughExecutor {
    * `'unavailable'` when the store failed and the module fails open (then the result should not
    * be written back either: the write would only wait out another timeout). Counts hits and misses.
    */
-  private async lookup(key: string, policy: ReadThroughPolicy, accept?: (value: unknown) => unknown): Promise<CacheEntry | 'miss' | 'unavailable'> {
+  private async lookup(
+    key: string,
+    policy: ReadThroughPolicy,
+    accept?: (value: unknown) => unknown,
+  ): Promise<CacheEntry | 'miss' | 'unavailable'> {
     let raw: Buffer | string | null;
     try {
       raw = await this.fetch(key, policy.codec);
@@ -132,7 +138,13 @@ export class ReadThroughExecutor {
   }
 
   /** Decodes stored bytes; a refused entry is logged, counted and read as absent. */
-  private decodeEntry(key: string, raw: Buffer | string, codec: CacheEntryCodec, label: string, accept?: (value: unknown) => unknown): CacheEntry | undefined {
+  private decodeEntry(
+    key: string,
+    raw: Buffer | string,
+    codec: CacheEntryCodec,
+    label: string,
+    accept?: (value: unknown) => unknown,
+  ): CacheEntry | undefined {
     const decoded = codec.decode(raw);
     if (!decoded.ok) {
       this.onRejectedEntry(key, label, decoded);
@@ -142,7 +154,11 @@ export class ReadThroughExecutor {
     // The caller's own shape check (an HTTP entry): a value of another shape is refused too.
     const value = accept(decoded.entry.value);
     if (value !== undefined) return { ...decoded.entry, value };
-    this.onRejectedEntry(key, label, { ok: false, reason: 'corrupt', cause: new TypeError('not an entry of this kind') });
+    this.onRejectedEntry(key, label, {
+      ok: false,
+      reason: 'corrupt',
+      cause: new TypeError('not an entry of this kind'),
+    });
     return undefined;
   }
 
@@ -177,16 +193,32 @@ export class ReadThroughExecutor {
   }
 
   /** Runs the method (under the lock when the policy has one) and, if `writeBack`, stores its result. */
-  private loadAndStore<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T, source: ReadThroughSource<T>, writeBack: boolean): Promise<T> {
+  private loadAndStore<T>(
+    key: string,
+    policy: ReadThroughPolicy,
+    load: () => Promise<T> | T,
+    source: ReadThroughSource<T>,
+    writeBack: boolean,
+  ): Promise<T> {
     // With the store down there is nothing to coordinate through: no lock, no write.
     if (!writeBack) return this.loadNow(key, policy, load, false);
     // A request that asked to revalidate runs the method, as it asked: it never waits for a lock.
     if (source.revalidate) return this.loadNow(key, policy, load, true);
     const accept = source.accept;
-    return this.underLock(key, policy, () => this.loadNow(key, policy, load, true), (entry) => (accept ? accept(entry.value) : entry.value) as T | undefined);
+    return this.underLock(
+      key,
+      policy,
+      () => this.loadNow(key, policy, load, true),
+      (entry) => (accept ? accept(entry.value) : entry.value) as T | undefined,
+    );
   }
 
-  private async loadNow<T>(key: string, policy: ReadThroughPolicy, load: () => Promise<T> | T, writeBack: boolean): Promise<T> {
+  private async loadNow<T>(
+    key: string,
+    policy: ReadThroughPolicy,
+    load: () => Promise<T> | T,
+    writeBack: boolean,
+  ): Promise<T> {
     this.counters.loads++;
     const started = performance.now();
     const value = await load();
@@ -201,7 +233,12 @@ export class ReadThroughExecutor {
    * others return what it stored. `reuse` turns a fresh entry another process stored into the
    * result (`undefined`: not usable, keep waiting). A store failure never blocks `work`.
    */
-  private async underLock<T>(key: string, policy: ReadThroughPolicy, work: () => Promise<T>, reuse: (entry: CacheEntry) => T | undefined): Promise<T> {
+  private async underLock<T>(
+    key: string,
+    policy: ReadThroughPolicy,
+    work: () => Promise<T>,
+    reuse: (entry: CacheEntry) => T | undefined,
+  ): Promise<T> {
     const lock = policy.lock;
     if (!lock) return work();
     return this.stampede.run(`${this.options.prefix}:__lock__:${key}`, lock, {
@@ -228,13 +265,21 @@ export class ReadThroughExecutor {
     }
   }
 
-  private refreshInBackground(key: string, policy: ReadThroughPolicy, stale: boolean, refresh: () => Promise<unknown>): void {
+  private refreshInBackground(
+    key: string,
+    policy: ReadThroughPolicy,
+    stale: boolean,
+    refresh: () => Promise<unknown>,
+  ): void {
     if (this.flights.has(key)) return;
     this.counters.refreshes++;
     this.flights.run(key, this.flights.ticket(), refresh).catch((error: unknown) => {
       this.counters.refreshFailures++;
       const kept = stale && policy.failSafe ? '; still serving the stale value (fail-safe)' : '';
-      this.warnings.warn(`refresh:${policy.label}`, `${policy.label}: background refresh failed${kept}: ${describeError(error)}`);
+      this.warnings.warn(
+        `refresh:${policy.label}`,
+        `${policy.label}: background refresh failed${kept}: ${describeError(error)}`,
+      );
       if (stale && !policy.failSafe) {
         // Without fail-safe the next caller must run the method and see its error.
         this.cacheStore.delete(key).catch((deleteError: unknown) => this.onStoreError('write', policy, deleteError));
@@ -259,7 +304,10 @@ export class ReadThroughExecutor {
       if (policy.condition && !policy.condition(value)) return false;
       if (policy.unless && policy.unless(value)) return false;
     } catch (error) {
-      this.warnings.warn(`predicate:${policy.label}`, `${policy.label}: condition/unless threw, result not cached: ${describeError(error)}`);
+      this.warnings.warn(
+        `predicate:${policy.label}`,
+        `${policy.label}: condition/unless threw, result not cached: ${describeError(error)}`,
+      );
       return false;
     }
     return true;

@@ -17,9 +17,15 @@ const FRESH: RefreshDecision = { stale: false, refresh: false };
  *
  * @param random a number in (0, 1]; injectable for tests
  */
-export function decideRefresh(policy: Pick<ReadThroughPolicy, 'graceMs' | 'earlyRefreshBeta'>, entry: CacheEntry, now: number, random = 1 - Math.random()): RefreshDecision {
+export function decideRefresh(
+  policy: Pick<ReadThroughPolicy, 'graceMs' | 'earlyRefreshBeta'>,
+  entry: CacheEntry,
+  now: number,
+  random = 1 - Math.random(),
+): RefreshDecision {
   if (policy.graceMs === 0 && policy.earlyRefreshBeta === 0) return FRESH;
   if (policy.graceMs > 0 && now >= entry.freshUntil) return { stale: true, refresh: true };
-  const early = policy.earlyRefreshBeta > 0 && now - entry.loadMs * policy.earlyRefreshBeta * Math.log(random) >= entry.freshUntil;
+  const early =
+    policy.earlyRefreshBeta > 0 && now - entry.loadMs * policy.earlyRefreshBeta * Math.log(random) >= entry.freshUntil;
   return early ? { stale: false, refresh: true } : FRESH;
 }

@@ -43,7 +43,8 @@ export class SingleFlight {
   /** `work()` for `key`, or the promise of the run another caller already started. */
   run<T>(key: string, ticket: number, work: () => Promise<T>): Promise<T> {
     const running = this.flights.get(key);
-    if (running && (running.completedAt === undefined || ticket < running.completedAt)) return running.promise as Promise<T>;
+    if (running && (running.completedAt === undefined || ticket < running.completedAt))
+      return running.promise as Promise<T>;
     const flight: Flight = { promise: work(), completedAt: undefined };
     this.flights.set(key, flight);
     const settle = (): void => {

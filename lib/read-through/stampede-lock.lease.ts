@@ -34,7 +34,12 @@ export class LockLease {
    * another owner holds it, or `'unavailable'` when the store failed (nothing to coordinate
    * through: the caller should run its work anyway).
    */
-  static async acquire(store: CacheStore, key: string, ttlMs: number, events: LockLeaseEvents): Promise<LockLease | 'busy' | 'unavailable'> {
+  static async acquire(
+    store: CacheStore,
+    key: string,
+    ttlMs: number,
+    events: LockLeaseEvents,
+  ): Promise<LockLease | 'busy' | 'unavailable'> {
     const token = randomUUID();
     try {
       if (!(await store.acquireLock(key, token, ttlMs))) return 'busy';

@@ -66,7 +66,11 @@ export class StampedeLock {
     const waitUntil = Date.now() + lock.waitMs;
     const events = {
       storeError: load.storeError,
-      lost: () => this.warnings.warn(`lock-lost:${load.label}`, `${load.label}: the lock expired before the method finished (renewal refused); another process may run it too`),
+      lost: () =>
+        this.warnings.warn(
+          `lock-lost:${load.label}`,
+          `${load.label}: the lock expired before the method finished (renewal refused); another process may run it too`,
+        ),
     };
     for (let round = 0; ; round++) {
       // Armed before the value is looked for and the lock tried: a release announced meanwhile wakes us.
@@ -97,7 +101,10 @@ export class StampedeLock {
         signal.disarm();
       }
     }
-    this.warnings.warn(`lock-wait:${load.label}`, `${load.label}: waited ${lock.waitMs} ms for the lock holder's value; running the method here`);
+    this.warnings.warn(
+      `lock-wait:${load.label}`,
+      `${load.label}: waited ${lock.waitMs} ms for the lock holder's value; running the method here`,
+    );
     return load.work();
   }
 

@@ -76,14 +76,20 @@ export class CacheEntryCodec {
     } catch (cause) {
       // The reason (never the value) goes into the message: it is what the warning shows.
       const reason = cause instanceof Error ? `: ${cause.message}` : '';
-      throw new RedisCacheSerializationError(`serializer "${this.serializer.id}" could not encode the value${reason}`, { cause });
+      throw new RedisCacheSerializationError(`serializer "${this.serializer.id}" could not encode the value${reason}`, {
+        cause,
+      });
     }
     const header = `${this.head}${wholeMs(createdAt)}:${wholeMs(freshUntil)}:${Math.min(Math.max(0, Math.round(loadMs) || 0), MAX_LOAD_MS)}\n`;
     const total = header.length + (typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length);
     if (total > this.maxValueBytes) {
-      throw new RedisCacheSerializationError(`entry of ${total} bytes exceeds maxValueBytes (${this.maxValueBytes}); not stored`);
+      throw new RedisCacheSerializationError(
+        `entry of ${total} bytes exceeds maxValueBytes (${this.maxValueBytes}); not stored`,
+      );
     }
-    return typeof payload === 'string' ? header + payload : Buffer.concat([Buffer.from(header, 'latin1'), payload], total);
+    return typeof payload === 'string'
+      ? header + payload
+      : Buffer.concat([Buffer.from(header, 'latin1'), payload], total);
   }
 
   /** Validates and decodes a stored entry, read as bytes or (for text serializers) as a string. Never throws. */
@@ -111,7 +117,9 @@ export class CacheEntryCodec {
     }
     let value: unknown;
     try {
-      value = text ? this.serializer.deserializeText!(raw.slice(end + 1)) : this.serializer.deserialize(raw.subarray(end + 1));
+      value = text
+        ? this.serializer.deserializeText!(raw.slice(end + 1))
+        : this.serializer.deserialize(raw.subarray(end + 1));
     } catch (cause) {
       return { ok: false, reason: 'corrupt', cause };
     }

@@ -6,7 +6,8 @@ const DANGEROUS_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const SUSPICIOUS = /__proto__|constructor|prototype|\\u/;
 
 function refuseDangerousKeys(key: string, value: unknown): unknown {
-  if (DANGEROUS_KEYS.has(key)) throw new TypeError(`the stored JSON has a "${key}" key, which could pollute prototypes; entry refused`);
+  if (DANGEROUS_KEYS.has(key))
+    throw new TypeError(`the stored JSON has a "${key}" key, which could pollute prototypes; entry refused`);
   return value;
 }
 
@@ -16,7 +17,8 @@ function refuseDangerousKeys(key: string, value: unknown): unknown {
  */
 function refuseLossy(this: unknown, key: string, value: unknown): unknown {
   const inArray = Array.isArray(this);
-  if (!inArray && DANGEROUS_KEYS.has(key)) throw lossy(`a "${key}" key (refused by the JSON serializer to keep prototype pollution out)`);
+  if (!inArray && DANGEROUS_KEYS.has(key))
+    throw lossy(`a "${key}" key (refused by the JSON serializer to keep prototype pollution out)`);
   const raw = (this as Record<string, unknown>)[key];
   switch (typeof raw) {
     case 'number':
@@ -26,15 +28,26 @@ function refuseLossy(this: unknown, key: string, value: unknown): unknown {
     case 'function':
     case 'symbol':
       // An object member of these is left out, as JSON always does; in an array it would become null.
-      if (inArray) throw lossy(`${typeof raw === 'undefined' ? 'an undefined item or a hole' : `a ${typeof raw}`} in an array (JSON writes null)`);
+      if (inArray)
+        throw lossy(
+          `${typeof raw === 'undefined' ? 'an undefined item or a hole' : `a ${typeof raw}`} in an array (JSON writes null)`,
+        );
       return value;
     case 'object':
       if (raw === null || (Array.isArray(raw) && raw === value)) return value;
       if (raw !== value) throw lossy(`a ${nameOf(raw)} (its toJSON form is not the same value)`);
-      if (raw instanceof Map || raw instanceof Set || raw instanceof WeakMap || raw instanceof WeakSet || ArrayBuffer.isView(raw) || raw instanceof ArrayBuffer) {
+      if (
+        raw instanceof Map ||
+        raw instanceof Set ||
+        raw instanceof WeakMap ||
+        raw instanceof WeakSet ||
+        ArrayBuffer.isView(raw) ||
+        raw instanceof ArrayBuffer
+      ) {
         throw lossy(`a ${nameOf(raw)} (JSON writes {})`);
       }
-      if (raw instanceof String || raw instanceof Number || raw instanceof Boolean) throw lossy(`a boxed ${nameOf(raw)}`);
+      if (raw instanceof String || raw instanceof Number || raw instanceof Boolean)
+        throw lossy(`a boxed ${nameOf(raw)}`);
       return value;
     default:
       return value;
@@ -42,7 +55,9 @@ function refuseLossy(this: unknown, key: string, value: unknown): unknown {
 }
 
 function lossy(what: string): TypeError {
-  return new TypeError(`the value holds ${what}, which would not come back from JSON as it went in; not cached (use the v8 or msgpack serializer for such values)`);
+  return new TypeError(
+    `the value holds ${what}, which would not come back from JSON as it went in; not cached (use the v8 or msgpack serializer for such values)`,
+  );
 }
 
 function nameOf(value: object): string {

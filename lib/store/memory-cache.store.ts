@@ -20,7 +20,8 @@ export class MemoryCacheStore extends CacheStore {
     this.entries = new LRUCache<string, Buffer | string>({
       max: bounds.maxEntries,
       maxSize: bounds.maxBytes,
-      sizeCalculation: (value, key) => (typeof value === 'string' ? Buffer.byteLength(value) : value.length) + key.length,
+      sizeCalculation: (value, key) =>
+        (typeof value === 'string' ? Buffer.byteLength(value) : value.length) + key.length,
       // Expired entries are dropped when read; the size bounds keep the rest in check.
       ttlAutopurge: false,
       // Exact clock readings, so ttl() never reports more than was set (lru-cache reuses a

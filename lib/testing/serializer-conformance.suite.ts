@@ -13,10 +13,10 @@ const JSON_VALUES: Record<string, unknown> = {
   'an array of objects': [{ a: 1 }, { b: [2, 3] }],
   'a string with unicode and control characters': 'héllo 🌍 \u0000\n"quoted"',
   'an empty string': '',
-  'zero': 0,
+  zero: 0,
   'a negative float': -12.5,
-  'false': false,
-  'null': null,
+  false: false,
+  null: null,
   'a 1 MB string': 'x'.repeat(1024 * 1024),
 };
 
@@ -88,7 +88,10 @@ export const SERIALIZER_CONFORMANCE_CASES: readonly SerializerConformanceCase[] 
       const decoded = codec.decode(codec.textual ? entry : toBytes(entry));
       ok(decoded.ok, 'envelope decode failed');
       assertSameJson(decoded.entry, { value: { v: 1 }, createdAt: 1_000, freshUntil: 2_000, loadMs: 0 });
-      const other = new CacheEntryCodec({ id: `${s.id.slice(0, 30)}-x`, serialize: s.serialize.bind(s), deserialize: s.deserialize.bind(s) }, 1024);
+      const other = new CacheEntryCodec(
+        { id: `${s.id.slice(0, 30)}-x`, serialize: s.serialize.bind(s), deserialize: s.deserialize.bind(s) },
+        1024,
+      );
       const refused = other.decode(codec.textual ? entry : toBytes(entry));
       ok(!refused.ok && refused.reason === 'serializer', 'an entry of another serializer id was accepted');
     },
@@ -112,5 +115,6 @@ export function assertSerializerConformance(serializer: CacheSerializer): void {
       failures.push(new Error(`${check.name}: ${error instanceof Error ? error.message : String(error)}`));
     }
   }
-  if (failures.length > 0) throw new AggregateError(failures, `${serializer.id} failed ${failures.length} conformance check(s)`);
+  if (failures.length > 0)
+    throw new AggregateError(failures, `${serializer.id} failed ${failures.length} conformance check(s)`);
 }

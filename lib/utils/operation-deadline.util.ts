@@ -81,7 +81,12 @@ export class OperationDeadline {
    * {@link run} for a caller that already holds a promise's settle functions (a command that
    * waited in a queue): settles them instead of allocating another promise.
    */
-  track<T>(promise: Promise<T>, operation: string, resolve: (value: T) => void, reject: (reason: unknown) => void): void {
+  track<T>(
+    promise: Promise<T>,
+    operation: string,
+    resolve: (value: T) => void,
+    reject: (reason: unknown) => void,
+  ): void {
     const entry: PendingOperation = {
       expiresAt: Number.POSITIVE_INFINITY,
       operation,

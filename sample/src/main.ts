@@ -19,7 +19,9 @@ async function bootstrap(): Promise<void> {
 
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port);
-  logger.log(`Listening on http://localhost:${port} — try GET /books, GET /books/9780262033848 and GET /books/9780262033848/summary (each twice)`);
+  logger.log(
+    `Listening on http://localhost:${port} — try GET /books, GET /books/9780262033848 and GET /books/9780262033848/summary (each twice)`,
+  );
 }
 
 await bootstrap();

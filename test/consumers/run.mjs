@@ -33,7 +33,11 @@ const INSTALL_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--logleve
 function run(command, args, options = {}) {
   const label = `${command} ${args.join(' ')}`;
   const started = Date.now();
-  const result = spawnSync(command, args, { stdio: options.capture ? 'pipe' : 'inherit', encoding: 'utf8', ...options });
+  const result = spawnSync(command, args, {
+    stdio: options.capture ? 'pipe' : 'inherit',
+    encoding: 'utf8',
+    ...options,
+  });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (result.status !== 0) {
     if (options.capture) process.stdout.write(`${result.stdout}${result.stderr}`);
@@ -68,7 +72,8 @@ async function prepare(name, tarball) {
   mkdirSync(dir, { recursive: true });
   // Start from the committed sources; node_modules stays as an install cache. The lock file
   // goes too, so that the freshly packed tarball is always the one installed.
-  for (const entry of readdirSync(dir)) if (entry !== 'node_modules') rmSync(join(dir, entry), { recursive: true, force: true });
+  for (const entry of readdirSync(dir))
+    if (entry !== 'node_modules') rmSync(join(dir, entry), { recursive: true, force: true });
   rmSync(join(dir, 'node_modules', 'nestjs-readthrough'), { recursive: true, force: true });
   cpSync(join(here, name), dir, { recursive: true, filter: (source) => !/[\\/](node_modules|dist)$/.test(source) });
   if (tarball) {
@@ -88,7 +93,9 @@ const fixtures = {
   'nest11-cjs': (dir, redisUrl) => {
     const bin = (name) => join(dir, 'node_modules', '.bin', name);
     run(bin('tsc'), ['-p', 'tsconfig.json', '--noEmit'], { cwd: dir });
-    console.log(`  @nestjs/core ${installedVersion(dir, '@nestjs/core')}, redis ${installedVersion(dir, 'redis')}, memory store`);
+    console.log(
+      `  @nestjs/core ${installedVersion(dir, '@nestjs/core')}, redis ${installedVersion(dir, 'redis')}, memory store`,
+    );
     run(bin('jest'), ['--config', './test/jest-e2e.json'], { cwd: dir });
     // The same app and test on redis@5 against a real Redis: both majors of the redis peer range.
     run('npm', ['install', '--no-save', 'redis@5', ...INSTALL_FLAGS], { cwd: dir });
@@ -115,7 +122,10 @@ const fixtures = {
       for (const setup of names) {
         const expected = setups[setup];
         const tsc = join(dir, 'node_modules', typescript, 'bin', 'tsc');
-        const listed = run(process.execPath, [tsc, '-p', `tsconfig.${setup}.json`, '--listFiles'], { cwd: dir, capture: true });
+        const listed = run(process.execPath, [tsc, '-p', `tsconfig.${setup}.json`, '--listFiles'], {
+          cwd: dir,
+          capture: true,
+        });
         const read = listed.split('\n').filter((file) => file.includes('node_modules/nestjs-readthrough/dist/'));
         for (const file of [...cjs, ...esm]) {
           const wasRead = read.some((line) => line.endsWith(`nestjs-readthrough/${file}`));
@@ -151,7 +161,11 @@ async function answersPing(port) {
 async function startRedis() {
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: () => {} };
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   for (let attempt = 0; attempt < 100 && !(await answersPing(port)); attempt++) await sleep(50);
   if (!(await answersPing(port))) throw new Error(`redis-server on port ${port} did not answer PING`);
   return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
@@ -161,13 +175,16 @@ const args = process.argv.slice(2);
 const prefetch = args.includes('--prefetch');
 const requested = args.filter((arg) => arg !== '--prefetch');
 const names = requested.length > 0 ? requested : Object.keys(fixtures);
-for (const name of names) if (!fixtures[name]) throw new Error(`unknown fixture ${name}; known: ${Object.keys(fixtures).join(', ')}`);
+for (const name of names)
+  if (!fixtures[name]) throw new Error(`unknown fixture ${name}; known: ${Object.keys(fixtures).join(', ')}`);
 
 mkdirSync(work, { recursive: true });
 const started = Date.now();
 if (prefetch) {
   await Promise.all(names.map((fixture) => prepare(fixture, undefined)));
-  console.log(`consumers: dependencies of ${names.join(', ')} installed in ${((Date.now() - started) / 1000).toFixed(0)}s`);
+  console.log(
+    `consumers: dependencies of ${names.join(', ')} installed in ${((Date.now() - started) / 1000).toFixed(0)}s`,
+  );
   process.exit(0);
 }
 console.log(`consumers: packing ${root} into ${work}`);

@@ -9,7 +9,7 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { Counter, PLATFORMS, trackHttpApps, type HttpApp } from './fixtures/http-app.js';
+import { type Counter, PLATFORMS, trackHttpApps, type HttpApp } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);
@@ -88,7 +88,9 @@ class ShopController {
   /** A cached route that calls a cached service method. */
   @Get('cached/:sku')
   @ReadThrough('shop:{params.sku}')
-  async cached(@Param('sku') sku: string): Promise<{ route: number; price: { sku: string; cents: number; n: number } }> {
+  async cached(
+    @Param('sku') sku: string,
+  ): Promise<{ route: number; price: { sku: string; cents: number; n: number } }> {
     return { route: this.counter.hit('route'), price: await this.prices.price(sku) };
   }
 

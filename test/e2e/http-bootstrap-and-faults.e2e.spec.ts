@@ -9,7 +9,7 @@ import { InvalidRedisCacheOptionsError, ReadThrough, ReadThroughInterceptor } fr
 import { rejectionOf } from '../helpers/polling.helper.js';
 import { startRedisServer, stopAllRedisServers, type RedisServerHandle } from '../helpers/redis-server.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
+import { type Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);
@@ -71,7 +71,9 @@ async function bootstrapError(run: () => Promise<unknown>): Promise<InvalidRedis
 
 describe.each(PLATFORMS)('HTTP bootstrap and faults on %s', (platform, makeAdapter) => {
   it('a function key on a controller route fails bootstrap, naming Controller.method: key', async () => {
-    const error = await bootstrapError(() => createApp(platform, makeAdapter(), { controllers: [FunctionKeyController] }));
+    const error = await bootstrapError(() =>
+      createApp(platform, makeAdapter(), { controllers: [FunctionKeyController] }),
+    );
     expect(error.field).toBe('FunctionKeyController.findOne: key');
     expect(error.message).toContain('FunctionKeyController.findOne: key');
     expect(error.code).toBe('E_REDIS_CACHE_INVALID_OPTIONS');
@@ -84,10 +86,15 @@ describe.each(PLATFORMS)('HTTP bootstrap and faults on %s', (platform, makeAdapt
     expect(error.message).toContain('{body.x}');
   });
 
-  it.each([500, 503, 206, 304])('a route allowing status %i fails bootstrap, naming Controller.method: statuses', async (status) => {
-    const error = await bootstrapError(() => createApp(platform, makeAdapter(), { controllers: [badStatusController(status)] }));
-    expect(error.field).toBe('BadStatusController.list: statuses');
-  });
+  it.each([500, 503, 206, 304])(
+    'a route allowing status %i fails bootstrap, naming Controller.method: statuses',
+    async (status) => {
+      const error = await bootstrapError(() =>
+        createApp(platform, makeAdapter(), { controllers: [badStatusController(status)] }),
+      );
+      expect(error.field).toBe('BadStatusController.list: statuses');
+    },
+  );
 
   describe('with a private Redis', () => {
     let server: RedisServerHandle;
@@ -104,7 +111,10 @@ describe.each(PLATFORMS)('HTTP bootstrap and faults on %s', (platform, makeAdapt
     });
 
     it('Redis killed: a cached route still answers 200 with the right body (fail open)', async () => {
-      const { http, counter } = await createApp(platform, makeAdapter(), { controllers: [CatsController], url: server.url });
+      const { http, counter } = await createApp(platform, makeAdapter(), {
+        controllers: [CatsController],
+        url: server.url,
+      });
 
       expect((await http().get('/cats/1').expect(200)).headers['x-cache']).toBe('MISS');
       const hit = await http().get('/cats/1').expect(200);
@@ -145,7 +155,10 @@ describe.each(PLATFORMS)('HTTP bootstrap and faults on %s', (platform, makeAdapt
 
     it('Redis down from the start: the app boots and cached routes answer 200 uncached', async () => {
       await server.kill();
-      const { http, counter } = await createApp(platform, makeAdapter(), { controllers: [CatsController], url: server.url });
+      const { http, counter } = await createApp(platform, makeAdapter(), {
+        controllers: [CatsController],
+        url: server.url,
+      });
 
       for (let i = 1; i <= 2; i++) {
         const res = await http().get('/cats/7').expect(200);

@@ -8,7 +8,7 @@ import { Controller, Get, Header, HttpCode, Req, UseGuards, UseInterceptors } fr
 import { ReadThrough, ReadThroughInterceptor, RedisCacheService } from '../../lib/index.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { BearerGuard, Counter, PLATFORMS, trackHttpApps, type FakeUser } from './fixtures/http-app.js';
+import { BearerGuard, type Counter, PLATFORMS, trackHttpApps, type FakeUser } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);
@@ -107,7 +107,11 @@ describe.each(PLATFORMS)('HTTP headers on %s', (platform, makeAdapter) => {
     const miss = await http().get('/h/item').expect(200);
     const hit = await http().get('/h/item').expect(200);
     const bypass = await http().get('/h/item').set('Cookie', 'sid=1').expect(200);
-    expect([miss.headers['x-my-cache'], hit.headers['x-my-cache'], bypass.headers['x-my-cache']]).toEqual(['MISS', 'HIT', 'BYPASS']);
+    expect([miss.headers['x-my-cache'], hit.headers['x-my-cache'], bypass.headers['x-my-cache']]).toEqual([
+      'MISS',
+      'HIT',
+      'BYPASS',
+    ]);
     for (const res of [miss, hit, bypass]) expect(res.headers['x-cache']).toBeUndefined();
     expect(counter.of('item')).toBe(2);
   });
@@ -169,31 +173,37 @@ describe.each(PLATFORMS)('HTTP headers on %s', (platform, makeAdapter) => {
     expect(counter.of('own')).toBe(1);
   });
 
-  it.each([false, true])('a per-user route sends Cache-Control: private, max-age=N (cacheControl: %s)', async (cacheControl) => {
-    const { http } = await createApp(platform, makeAdapter(), {
-      controllers: [HeadersController],
-      cache: { http: { cacheControl } },
-    });
+  it.each([false, true])(
+    'a per-user route sends Cache-Control: private, max-age=N (cacheControl: %s)',
+    async (cacheControl) => {
+      const { http } = await createApp(platform, makeAdapter(), {
+        controllers: [HeadersController],
+        cache: { http: { cacheControl } },
+      });
 
-    const miss = await http().get('/h/mine').set('Authorization', 'Bearer alice').expect(200);
-    const hit = await http().get('/h/mine').set('Authorization', 'Bearer alice').expect(200);
-    expect([miss.headers['x-cache'], hit.headers['x-cache']]).toEqual(['MISS', 'HIT']);
-    for (const res of [miss, hit]) {
-      const maxAge = maxAgeOf(res.headers['cache-control'], 'private');
-      expect(maxAge).toBeGreaterThan(0);
-      expect(maxAge).toBeLessThanOrEqual(TTL_SECONDS);
-    }
-  });
+      const miss = await http().get('/h/mine').set('Authorization', 'Bearer alice').expect(200);
+      const hit = await http().get('/h/mine').set('Authorization', 'Bearer alice').expect(200);
+      expect([miss.headers['x-cache'], hit.headers['x-cache']]).toEqual(['MISS', 'HIT']);
+      for (const res of [miss, hit]) {
+        const maxAge = maxAgeOf(res.headers['cache-control'], 'private');
+        expect(maxAge).toBeGreaterThan(0);
+        expect(maxAge).toBeLessThanOrEqual(TTL_SECONDS);
+      }
+    },
+  );
 
-  it.each(['item', 'text'])('a weak ETag is sent on miss and hit, and is the same for the same body (%s)', async (path) => {
-    const { http } = await createApp(platform, makeAdapter(), { controllers: [HeadersController] });
+  it.each(['item', 'text'])(
+    'a weak ETag is sent on miss and hit, and is the same for the same body (%s)',
+    async (path) => {
+      const { http } = await createApp(platform, makeAdapter(), { controllers: [HeadersController] });
 
-    const miss = await http().get(`/h/${path}`).expect(200);
-    const hit = await http().get(`/h/${path}`).expect(200);
-    expect(hit.headers['x-cache']).toBe('HIT');
-    expect(miss.headers.etag).toMatch(/^W\/".+"$/);
-    expect(hit.headers.etag).toBe(miss.headers.etag);
-  });
+      const miss = await http().get(`/h/${path}`).expect(200);
+      const hit = await http().get(`/h/${path}`).expect(200);
+      expect(hit.headers['x-cache']).toBe('HIT');
+      expect(miss.headers.etag).toMatch(/^W\/".+"$/);
+      expect(hit.headers.etag).toBe(miss.headers.etag);
+    },
+  );
 
   it('If-None-Match with the ETag answers 304 with an empty body on a HIT', async () => {
     const { http, counter } = await createApp(platform, makeAdapter(), { controllers: [HeadersController] });
@@ -218,7 +228,9 @@ describe.each(PLATFORMS)('HTTP headers on %s', (platform, makeAdapter) => {
   });
 
   it('If-None-Match with the ETag answers 304 with an empty body on a MISS too, and the entry is stored', async () => {
-    const { app, http, counter, prefix } = await createApp(platform, makeAdapter(), { controllers: [HeadersController] });
+    const { app, http, counter, prefix } = await createApp(platform, makeAdapter(), {
+      controllers: [HeadersController],
+    });
 
     const first = await http().get('/h/stable').expect(200);
     const etag = String(first.headers.etag);

@@ -4,13 +4,14 @@
  * ordinary one, and checks that the ordinary one gets the body its own request produces.
  */
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Controller, Get, Query, Req, UseInterceptors, type Type } from '@nestjs/common';
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { Counter, PLATFORMS, occurrences, trackHttpApps, type Platform } from './fixtures/http-app.js';
+import { type Counter, PLATFORMS, occurrences, trackHttpApps, type Platform } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);
@@ -86,7 +87,9 @@ describe.each(PLATFORMS)('HTTP key confusion on %s', (platform, makeAdapter) => 
     const repeated = await http().get('/pages/list?page=1&page=2').expect(200);
     expect(repeated.body).toEqual({ page: ['1', '2'], n: 1 });
 
-    const lookalike = await http().get(`/pages/list?page=${encodeURIComponent('["1","2"]')}`).expect(200);
+    const lookalike = await http()
+      .get(`/pages/list?page=${encodeURIComponent('["1","2"]')}`)
+      .expect(200);
     expect(lookalike.headers['x-cache']).toBe('MISS');
     expect(lookalike.body).toEqual({ page: '["1","2"]', n: 2 });
     expect(counter.of('list')).toBe(2);
@@ -107,7 +110,7 @@ describe.each(PLATFORMS)('HTTP key confusion on %s', (platform, makeAdapter) => 
 
   it('default key: an absolute-form request-target cannot poison the entry of the plain path', async () => {
     const { app, http, counter } = await createApp(platform, makeAdapter(), { controllers: [PagesController] });
-    const server = app.getHttpServer() as import('node:http').Server;
+    const server = app.getHttpServer() as Server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     const { port } = server.address() as AddressInfo;
 

@@ -5,17 +5,17 @@
  * credentials never reach Redis in clear, and a throwing `condition` never fails a request.
  */
 import 'reflect-metadata';
+import type { Test as SupertestRequest } from 'supertest';
 import { Controller, Get, Param, Query, Req, UseGuards, UseInterceptors } from '@nestjs/common';
 import { InvalidRedisCacheOptionsError, ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
 import { rejectionOf } from '../helpers/polling.helper.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { BearerGuard, Counter, PLATFORMS, trackHttpApps, type FakeUser } from './fixtures/http-app.js';
+import { BearerGuard, type Counter, PLATFORMS, trackHttpApps, type FakeUser } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);
 
-type SupertestRequest = import('supertest').Test;
 type Req = { headers: Record<string, string | undefined>; user?: FakeUser };
 
 @Controller('ids')
@@ -50,8 +50,14 @@ class IdentityController {
 
   @Get('secret')
   @ReadThrough('secret')
-  async secret(@Req() req: Req, @Query('access_token') token: string | undefined): Promise<{ owner: string | null; n: number }> {
-    return { owner: req.headers['x-api-key'] ?? req.headers['proxy-authorization'] ?? token ?? null, n: this.counter.hit('secret') };
+  async secret(
+    @Req() req: Req,
+    @Query('access_token') token: string | undefined,
+  ): Promise<{ owner: string | null; n: number }> {
+    return {
+      owner: req.headers['x-api-key'] ?? req.headers['proxy-authorization'] ?? token ?? null,
+      n: this.counter.hit('secret'),
+    };
   }
 
   @Get('cond/:id')
@@ -126,17 +132,20 @@ describe.each(PLATFORMS)('route keys and values on %s', (platform, makeAdapter) 
   it.each([
     ['X-API-Key', (r: SupertestRequest, who: string) => r.set('X-API-Key', who)],
     ['Proxy-Authorization', (r: SupertestRequest, who: string) => r.set('Proxy-Authorization', who)],
-  ])('a request carrying %s on a route keyed "secret" bypasses: bob never gets alice\'s body', async (_, withCredential) => {
-    const { http, counter } = await createApp(platform, makeAdapter(), { controllers: [IdentityController] });
-    const alice = await withCredential(http().get('/ids/secret'), 'alice');
-    const bob = await withCredential(http().get('/ids/secret'), 'bob');
-    expect(alice.body.owner).toBe('alice');
-    expect(bob.body.owner).toBe('bob');
-    expect(bob.headers['x-cache']).toBe('BYPASS');
-    expect(counter.of('secret')).toBe(2);
-  });
+  ])(
+    'a request carrying %s on a route keyed "secret" bypasses: bob never gets alice\'s body',
+    async (_, withCredential) => {
+      const { http, counter } = await createApp(platform, makeAdapter(), { controllers: [IdentityController] });
+      const alice = await withCredential(http().get('/ids/secret'), 'alice');
+      const bob = await withCredential(http().get('/ids/secret'), 'bob');
+      expect(alice.body.owner).toBe('alice');
+      expect(bob.body.owner).toBe('bob');
+      expect(bob.headers['x-cache']).toBe('BYPASS');
+      expect(counter.of('secret')).toBe(2);
+    },
+  );
 
-  it("?access_token= (in any case or encoding) makes a request per-principal", async () => {
+  it('?access_token= (in any case or encoding) makes a request per-principal', async () => {
     const { http, counter } = await createApp(platform, makeAdapter(), { controllers: [IdentityController] });
     expect((await http().get('/ids/secret?access_token=alice')).body.owner).toBe('alice');
     expect((await http().get('/ids/secret?access_token=bob')).body.owner).toBe('bob');

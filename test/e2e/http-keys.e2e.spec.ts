@@ -3,11 +3,21 @@
  * `<METHOD>:<path>?<sorted query>` key, and a subclass overriding the protected `buildKey` hook.
  */
 import 'reflect-metadata';
-import { Controller, Get, Injectable, Param, Query, Req, UseGuards, UseInterceptors, type ExecutionContext } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Param,
+  Query,
+  Req,
+  UseGuards,
+  UseInterceptors,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { ReadThrough, ReadThroughInterceptor, type RoutePolicy } from '../../lib/index.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { BearerGuard, Counter, PLATFORMS, trackHttpApps, type FakeUser } from './fixtures/http-app.js';
+import { BearerGuard, type Counter, PLATFORMS, trackHttpApps, type FakeUser } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);
@@ -28,7 +38,10 @@ class KeysController {
 
   @Get('list')
   @ReadThrough('list:{query.page}')
-  async list(@Query('page') page: string, @Query('noise') noise: string | undefined): Promise<{ page: string; noise: string | null; n: number }> {
+  async list(
+    @Query('page') page: string,
+    @Query('noise') noise: string | undefined,
+  ): Promise<{ page: string; noise: string | null; n: number }> {
     return { page, noise: noise ?? null, n: this.counter.hit(`list:${page}`) };
   }
 

@@ -10,7 +10,7 @@ import type { AbstractHttpAdapter } from '@nestjs/core';
 import { ReadThrough, ReadThroughInterceptor, type RedisCacheModuleOptions } from '../../lib/index.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { uniquePrefix, useTestRedis } from '../helpers/test-redis.js';
-import { Counter, PLATFORMS, trackHttpApps, type HttpApp, type Platform } from './fixtures/http-app.js';
+import { type Counter, PLATFORMS, trackHttpApps, type HttpApp, type Platform } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);
@@ -102,7 +102,9 @@ describe.each(PLATFORMS)('HTTP: cross-instance lock on %s', (platform, makeAdapt
 
     const [plain, revalidating] = await Promise.all([
       apps[0].http().get('/report').expect(200),
-      new Promise((resolve) => setTimeout(resolve, 50)).then(() => apps[1].http().get('/report').set('Cache-Control', 'no-cache').expect(200)),
+      new Promise((resolve) => setTimeout(resolve, 50)).then(() =>
+        apps[1].http().get('/report').set('Cache-Control', 'no-cache').expect(200),
+      ),
     ]);
 
     expect(plain.body).toEqual({ by: 'a', run: 1 });

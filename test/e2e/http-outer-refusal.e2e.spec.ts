@@ -20,7 +20,7 @@ import {
 import { map, tap, type Observable } from 'rxjs';
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
+import { type Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);
@@ -102,7 +102,10 @@ describe.each(PLATFORMS)('an outer interceptor that refuses a hit, on %s', (plat
   });
 
   it("the refusal does not carry the hit's ETag, Age or public Cache-Control", async () => {
-    const { http } = await createApp(platform, makeAdapter(), { controllers: [DocsController], cache: { http: { cacheControl: true } } });
+    const { http } = await createApp(platform, makeAdapter(), {
+      controllers: [DocsController],
+      cache: { http: { cacheControl: true } },
+    });
     const alice = await http().get('/docs/2').set('X-User', 'alice');
     expect(alice.headers['cache-control']).toMatch(/public/);
     const bob = await http().get('/docs/2').set('X-User', 'bob');

@@ -3,12 +3,21 @@
  * through the cache, and a Vary set by middleware is honoured. Express and Fastify.
  */
 import 'reflect-metadata';
-import { Controller, Get, Injectable, Req, UseGuards, UseInterceptors, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Req,
+  UseGuards,
+  UseInterceptors,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
 import { storedText } from './fixtures/redis-contents.js';
-import { Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
+import { type Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);
@@ -83,11 +92,17 @@ describe.each(PLATFORMS)('per-request headers on %s', (platform, makeAdapter) =>
     const { http, counter, prefix } = await createApp(platform, makeAdapter(), {
       controllers: [PerRequestController],
       beforeInit: (app) => {
-        app.use((req: { headers: Record<string, string | undefined>; lang?: string }, res: { setHeader(n: string, v: string): void }, next: () => void) => {
-          req.lang = (req.headers['accept-language'] ?? 'en').startsWith('fr') ? 'fr' : 'en';
-          res.setHeader('Vary', 'Accept-Language');
-          next();
-        });
+        app.use(
+          (
+            req: { headers: Record<string, string | undefined>; lang?: string },
+            res: { setHeader(n: string, v: string): void },
+            next: () => void,
+          ) => {
+            req.lang = (req.headers['accept-language'] ?? 'en').startsWith('fr') ? 'fr' : 'en';
+            res.setHeader('Vary', 'Accept-Language');
+            next();
+          },
+        );
       },
     });
     expect((await http().get('/prh/hello').set('Accept-Language', 'fr')).body.text).toBe('Bonjour');

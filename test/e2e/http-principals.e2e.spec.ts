@@ -6,12 +6,30 @@
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { Controller, Get, Injectable, Query, Req, UseGuards, UseInterceptors, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Query,
+  Req,
+  UseGuards,
+  UseInterceptors,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import session from 'express-session';
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { BearerGuard, Counter, PLATFORMS, occurrences, trackHttpApps, type FakeUser, type Platform } from './fixtures/http-app.js';
+import {
+  BearerGuard,
+  type Counter,
+  PLATFORMS,
+  occurrences,
+  trackHttpApps,
+  type FakeUser,
+  type Platform,
+} from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);
@@ -101,22 +119,31 @@ function lateCookie(platform: Platform) {
       app.use(session({ secret: 'issue-10-test-secret', resave: false, saveUninitialized: true }));
       return;
     }
-    type Hooked = { addHook(name: string, hook: (...args: never[]) => unknown): void; decorateRequest(name: string, value: unknown): void };
+    type Hooked = {
+      addHook(name: string, hook: (...args: never[]) => unknown): void;
+      decorateRequest(name: string, value: unknown): void;
+    };
     const fastify = app.getHttpAdapter().getInstance() as Hooked;
     fastify.decorateRequest('visitor', '');
     fastify.addHook('onRequest', async (request: Req) => {
       request.visitor = randomUUID();
     });
-    fastify.addHook('onSend', async (request: Req, reply: { header(name: string, value: string): unknown }, payload: unknown) => {
-      reply.header('set-cookie', `vid=${request.visitor}; Path=/; HttpOnly`);
-      return payload;
-    });
+    fastify.addHook(
+      'onSend',
+      async (request: Req, reply: { header(name: string, value: string): unknown }, payload: unknown) => {
+        reply.header('set-cookie', `vid=${request.visitor}; Path=/; HttpOnly`);
+        return payload;
+      },
+    );
   };
 }
 
 describe.each(PLATFORMS)('HTTP principals on %s', (platform, makeAdapter) => {
   it('with http.cacheControl, a {user.id} route sends Cache-Control: private, max-age on miss and hit, never public', async () => {
-    const { http, counter } = await createApp(platform, makeAdapter(), { controllers: [PrincipalController], cache: { http: { cacheControl: true } } });
+    const { http, counter } = await createApp(platform, makeAdapter(), {
+      controllers: [PrincipalController],
+      cache: { http: { cacheControl: true } },
+    });
 
     for (const expected of ['MISS', 'HIT']) {
       const res = await http().get('/p/me-bearer').set('Authorization', 'Bearer alice').expect(200);
@@ -128,7 +155,10 @@ describe.each(PLATFORMS)('HTTP principals on %s', (platform, makeAdapter) => {
   });
 
   it('control: with http.cacheControl, a shared route does send Cache-Control: public', async () => {
-    const { http } = await createApp(platform, makeAdapter(), { controllers: [PrincipalController], cache: { http: { cacheControl: true } } });
+    const { http } = await createApp(platform, makeAdapter(), {
+      controllers: [PrincipalController],
+      cache: { http: { cacheControl: true } },
+    });
 
     await http().get('/p/catalogue').expect(200);
     const hit = await http().get('/p/catalogue').expect(200);
@@ -175,7 +205,7 @@ describe.each(PLATFORMS)('HTTP principals on %s', (platform, makeAdapter) => {
     expect(anonymous.body).toEqual({ page: '1', viewer: null, n: 3 });
   });
 
-  it('a response built from Proxy-Authorization bypasses: bob never gets alice\'s proxy credential', async () => {
+  it("a response built from Proxy-Authorization bypasses: bob never gets alice's proxy credential", async () => {
     const { http, prefix } = await createApp(platform, makeAdapter(), { controllers: [PrincipalController] });
 
     const alice = await http().get('/p/proxy').set('Proxy-Authorization', 'Basic alice').expect(200);
@@ -186,7 +216,10 @@ describe.each(PLATFORMS)('HTTP principals on %s', (platform, makeAdapter) => {
   });
 
   it(`a Set-Cookie written after the handler (${platform === 'express' ? 'express-session at writeHead' : 'Fastify onSend hook'}) prevents storage`, async () => {
-    const { http, prefix } = await createApp(platform, makeAdapter(), { controllers: [PrincipalController], beforeInit: lateCookie(platform) });
+    const { http, prefix } = await createApp(platform, makeAdapter(), {
+      controllers: [PrincipalController],
+      beforeInit: lateCookie(platform),
+    });
 
     for (let i = 0; i < 3; i++) {
       const res = await http().get('/p/visitor').expect(200);
@@ -196,8 +229,11 @@ describe.each(PLATFORMS)('HTTP principals on %s', (platform, makeAdapter) => {
     expect(await storedKeys(redis, prefix)).toHaveLength(0);
   });
 
-  it('two visitors with late cookies never receive each other\'s cookie-bound body', async () => {
-    const { http, counter } = await createApp(platform, makeAdapter(), { controllers: [PrincipalController], beforeInit: lateCookie(platform) });
+  it("two visitors with late cookies never receive each other's cookie-bound body", async () => {
+    const { http, counter } = await createApp(platform, makeAdapter(), {
+      controllers: [PrincipalController],
+      beforeInit: lateCookie(platform),
+    });
 
     const seen: string[] = [];
     for (let i = 0; i < 4; i++) {

@@ -9,7 +9,7 @@ import { Controller, Get, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
+import { type Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);
@@ -65,7 +65,7 @@ describe.each(PLATFORMS)('HTTP: a Vary the handler sends, on %s', (platform, mak
     expect(await storedKeys(redis, prefix)).toHaveLength(0);
   });
 
-  it('Vary: X-Tenant from the handler: nothing is stored, tenant b never gets tenant a\'s body', async () => {
+  it("Vary: X-Tenant from the handler: nothing is stored, tenant b never gets tenant a's body", async () => {
     const { http, counter, prefix } = await createApp(platform, makeAdapter(), { controllers: [VaryController] });
 
     for (const [i, tenant] of ['a', 'b', 'a', 'b'].entries()) {

@@ -9,7 +9,14 @@ import { Controller, Get, Req, UseGuards, UseInterceptors } from '@nestjs/common
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { BearerGuard, Counter, PLATFORMS, occurrences, trackHttpApps, type FakeUser } from './fixtures/http-app.js';
+import {
+  BearerGuard,
+  type Counter,
+  PLATFORMS,
+  occurrences,
+  trackHttpApps,
+  type FakeUser,
+} from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);
@@ -108,7 +115,15 @@ const UNKEYED_BY_DEFAULT = [
 ];
 
 const EVIL_HEADERS: [string, Record<string, string>][] = [
-  ['all at once', { 'X-Forwarded-Host': 'evil.example', 'X-Forwarded-Proto': 'evil', Host: 'evil.example', 'Accept-Language': 'xx-EVIL' }],
+  [
+    'all at once',
+    {
+      'X-Forwarded-Host': 'evil.example',
+      'X-Forwarded-Proto': 'evil',
+      Host: 'evil.example',
+      'Accept-Language': 'xx-EVIL',
+    },
+  ],
   ['X-Forwarded-Host', { 'X-Forwarded-Host': 'evil.example' }],
   ['X-Forwarded-Proto', { 'X-Forwarded-Proto': 'evil' }],
   ['Host', { Host: 'evil.example' }],
@@ -138,12 +153,15 @@ describe.each(PLATFORMS)('HTTP safety on %s', (platform, makeAdapter) => {
     expect(await storedKeys(redis, prefix)).toHaveLength(1);
   });
 
-  it('a route keyed {user.id}: alice and bob alternating 20 times each never get the other one\'s body', async () => {
+  it("a route keyed {user.id}: alice and bob alternating 20 times each never get the other one's body", async () => {
     const { http, counter, prefix } = await createApp(platform, makeAdapter(), { controllers: [SafetyController] });
 
     const statuses: string[] = [];
     for (let i = 0; i < 20; i++) {
-      for (const [me, other] of [['alice', 'bob'], ['bob', 'alice']]) {
+      for (const [me, other] of [
+        ['alice', 'bob'],
+        ['bob', 'alice'],
+      ]) {
         const res = await http().get('/safe/profile').set('Authorization', `Bearer ${me}`).expect(200);
         statuses.push(String(res.headers['x-cache']));
         expect(res.body).toEqual({ user: me, secret: `${me}-secret`, n: 1 });
@@ -215,24 +233,28 @@ describe.each(PLATFORMS)('HTTP safety on %s', (platform, makeAdapter) => {
     expect(await storedKeys(redis, prefix)).toHaveLength(0);
   });
 
-  it.each(EVIL_HEADERS)('cache poisoning through unkeyed headers (%s): a clean request never sees them', async (_label, evil) => {
-    const { http, counter, prefix } = await createApp(platform, makeAdapter(), { controllers: [SafetyController] });
+  it.each(EVIL_HEADERS)(
+    'cache poisoning through unkeyed headers (%s): a clean request never sees them',
+    async (_label, evil) => {
+      const { http, counter, prefix } = await createApp(platform, makeAdapter(), { controllers: [SafetyController] });
 
-    const attack = await http().get('/safe/reflect').set(evil).expect(200);
-    expect(attack.headers['x-cache']).toBe('MISS');
-    expect(await storedKeys(redis, prefix)).toHaveLength(1);
+      const attack = await http().get('/safe/reflect').set(evil).expect(200);
+      expect(attack.headers['x-cache']).toBe('MISS');
+      expect(await storedKeys(redis, prefix)).toHaveLength(1);
 
-    const clean = await http().get('/safe/reflect').expect(200);
-    expect(clean.headers['x-cache']).toBe('HIT');
-    expect(occurrences(clean.text, 'evil')).toBe(0);
-    expect(counter.of('reflect')).toBe(1);
-  });
+      const clean = await http().get('/safe/reflect').expect(200);
+      expect(clean.headers['x-cache']).toBe('HIT');
+      expect(occurrences(clean.text, 'evil')).toBe(0);
+      expect(counter.of('reflect')).toBe(1);
+    },
+  );
 
   it('cache poisoning: every header of the default unkeyed list is hidden from a stored response', async () => {
     const { http, counter } = await createApp(platform, makeAdapter(), { controllers: [SafetyController] });
 
     const evil: Record<string, string> = {};
-    for (const name of UNKEYED_BY_DEFAULT) evil[name] = name === 'forwarded' ? 'host=evil.example;proto=https' : `evil-${name}`;
+    for (const name of UNKEYED_BY_DEFAULT)
+      evil[name] = name === 'forwarded' ? 'host=evil.example;proto=https' : `evil-${name}`;
     await http().get('/safe/reflect-all').set(evil).expect(200);
 
     const clean = await http().get('/safe/reflect-all').expect(200);
@@ -245,7 +267,9 @@ describe.each(PLATFORMS)('HTTP safety on %s', (platform, makeAdapter) => {
     const { http, counter } = await createApp(platform, makeAdapter(), { controllers: [SafetyController] });
 
     const users = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 'alice' : 'bob'));
-    const responses = await Promise.all(users.map((user) => http().get('/safe/profile').set('Authorization', `Bearer ${user}`)));
+    const responses = await Promise.all(
+      users.map((user) => http().get('/safe/profile').set('Authorization', `Bearer ${user}`)),
+    );
     responses.forEach((res, i) => {
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ user: users[i], secret: `${users[i]}-secret`, n: 1 });
@@ -270,7 +294,11 @@ describe.each(PLATFORMS)('HTTP safety on %s', (platform, makeAdapter) => {
     const { http, counter } = await createApp(platform, makeAdapter(), { controllers: [SafetyController] });
 
     // A bypassed request is never stored, so its handler may see its own headers.
-    const bypass = await http().get('/safe/reflect').set('Authorization', 'Bearer alice').set('Accept-Language', 'de-CH').expect(200);
+    const bypass = await http()
+      .get('/safe/reflect')
+      .set('Authorization', 'Bearer alice')
+      .set('Accept-Language', 'de-CH')
+      .expect(200);
     expect(bypass.headers['x-cache']).toBe('BYPASS');
     expect(bypass.body.lang).toBe('de-CH');
 
@@ -304,7 +332,7 @@ describe.each(PLATFORMS)('HTTP safety on %s', (platform, makeAdapter) => {
     expect(await storedKeys(redis, prefix)).toHaveLength(2);
   });
 
-  it('by default a request\'s own Cache-Control: no-cache or no-store is still answered from the cache', async () => {
+  it("by default a request's own Cache-Control: no-cache or no-store is still answered from the cache", async () => {
     const { http, counter } = await createApp(platform, makeAdapter(), { controllers: [SafetyController] });
 
     expect((await http().get('/safe/public').expect(200)).headers['x-cache']).toBe('MISS');

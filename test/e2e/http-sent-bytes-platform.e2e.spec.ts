@@ -10,7 +10,13 @@ import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
 import { PLATFORMS, occurrences, trackHttpApps } from './fixtures/http-app.js';
 import { storedText } from './fixtures/redis-contents.js';
-import { BytesController, PASSWORD_HASH, REPLACED_SECRET, SchemaController, missThenHit } from './fixtures/sent-bytes-app.js';
+import {
+  BytesController,
+  PASSWORD_HASH,
+  REPLACED_SECRET,
+  SchemaController,
+  missThenHit,
+} from './fixtures/sent-bytes-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);
@@ -69,7 +75,10 @@ describe('HTTP: Express only (json spaces and json replacer are Express settings
     const app = await createApp(platform, makeAdapter(), {
       controllers: [BytesController],
       beforeInit: (nest) =>
-        void nest.getHttpAdapter().getInstance().set('json replacer', (key: string, value: unknown) => (key === 'secret' ? undefined : value)),
+        void nest
+          .getHttpAdapter()
+          .getInstance()
+          .set('json replacer', (key: string, value: unknown) => (key === 'secret' ? undefined : value)),
     });
 
     const { miss } = await missThenHit(app, '/bytes/replaced');

@@ -13,7 +13,13 @@ import { rejectionOf } from '../helpers/polling.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
 import { PLATFORMS, occurrences, trackHttpApps } from './fixtures/http-app.js';
 import { storedText } from './fixtures/redis-contents.js';
-import { BytesController, PASSWORD, RawResponseController, TransformInterceptor, missThenHit } from './fixtures/sent-bytes-app.js';
+import {
+  BytesController,
+  PASSWORD,
+  RawResponseController,
+  TransformInterceptor,
+  missThenHit,
+} from './fixtures/sent-bytes-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);

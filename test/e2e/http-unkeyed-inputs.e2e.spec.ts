@@ -11,7 +11,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { Counter, PLATFORMS, occurrences, trackHttpApps, type Platform } from './fixtures/http-app.js';
+import { type Counter, PLATFORMS, occurrences, trackHttpApps, type Platform } from './fixtures/http-app.js';
 import { storedText } from './fixtures/redis-contents.js';
 
 const redis = useTestRedis();
@@ -75,8 +75,15 @@ function trustingProxy(platform: Platform, makeAdapter: () => AbstractHttpAdapte
 function readGetBodies(platform: Platform) {
   return (app: { getHttpAdapter(): { getInstance(): unknown } }): void => {
     if (platform !== 'fastify') return;
-    type Request = { method: string; headers: Record<string, string | undefined>; raw: AsyncIterable<Buffer>; body?: unknown };
-    const fastify = app.getHttpAdapter().getInstance() as { addHook(name: string, hook: (request: Request) => Promise<void>): void };
+    type Request = {
+      method: string;
+      headers: Record<string, string | undefined>;
+      raw: AsyncIterable<Buffer>;
+      body?: unknown;
+    };
+    const fastify = app.getHttpAdapter().getInstance() as {
+      addHook(name: string, hook: (request: Request) => Promise<void>): void;
+    };
     fastify.addHook('preValidation', async (request) => {
       if (request.method !== 'GET' || !request.headers['content-length']) return;
       const chunks: Buffer[] = [];
@@ -97,7 +104,10 @@ describe.each(PLATFORMS)('HTTP: nothing unkeyed changes the stored body, on %s',
 
   it('with a trusted proxy, X-Forwarded-For: 6.6.6.6 on the miss: a clean request and Redis never see 6.6.6.6', async () => {
     const { adapter, beforeInit } = trustingProxy(platform, makeAdapter);
-    const { http, counter, prefix } = await createApp(platform, adapter, { controllers: [UnkeyedController], beforeInit });
+    const { http, counter, prefix } = await createApp(platform, adapter, {
+      controllers: [UnkeyedController],
+      beforeInit,
+    });
 
     const attack = await http().get('/u/ip').set('X-Forwarded-For', '6.6.6.6').expect(200);
     expect(attack.headers['x-cache']).toBe('MISS');
@@ -127,8 +137,11 @@ describe.each(PLATFORMS)('HTTP: nothing unkeyed changes the stored body, on %s',
     expect(counter.of('echo')).toBe(1);
   });
 
-  it('a GET with a request body (read by a preValidation hook on Fastify, which skips GET bodies): bob never receives alice\'s value', async () => {
-    const { http } = await createApp(platform, makeAdapter(), { controllers: [UnkeyedController], beforeInit: readGetBodies(platform) });
+  it("a GET with a request body (read by a preValidation hook on Fastify, which skips GET bodies): bob never receives alice's value", async () => {
+    const { http } = await createApp(platform, makeAdapter(), {
+      controllers: [UnkeyedController],
+      beforeInit: readGetBodies(platform),
+    });
 
     await http().get('/u/search').set('Content-Type', 'application/json').send('{"q":"alice"}');
     const bob = await http().get('/u/search').set('Content-Type', 'application/json').send('{"q":"bob"}').expect(200);
@@ -143,7 +156,11 @@ describe('HTTP: a GET with a JSON body, Express only (Express parses JSON bodies
   it('each GET with a body bypasses and is answered from its own body; nothing is stored', async () => {
     const { http, counter, prefix } = await createApp(platform, makeAdapter(), { controllers: [UnkeyedController] });
 
-    const alice = await http().get('/u/search').set('Content-Type', 'application/json').send('{"q":"alice"}').expect(200);
+    const alice = await http()
+      .get('/u/search')
+      .set('Content-Type', 'application/json')
+      .send('{"q":"alice"}')
+      .expect(200);
     expect(alice.body).toEqual({ q: 'alice', n: 1 });
     const bob = await http().get('/u/search').set('Content-Type', 'application/json').send('{"q":"bob"}').expect(200);
     expect(bob.body).toEqual({ q: 'bob', n: 2 });

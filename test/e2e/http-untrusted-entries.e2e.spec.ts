@@ -10,7 +10,7 @@ import { Controller, Get, Param, UseInterceptors } from '@nestjs/common';
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
 import { cli, storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { Counter, PLATFORMS, occurrences, trackHttpApps, type HttpApp } from './fixtures/http-app.js';
+import { type Counter, PLATFORMS, occurrences, trackHttpApps, type HttpApp } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);
@@ -64,9 +64,30 @@ const BAD_ENTRIES: [string, Record<string, unknown>][] = [
   ['status 99', { ...goodEntry(), status: 99 }],
   ['status 304', { ...goodEntry(), status: 304 }],
   ['status 500', { ...goodEntry(), status: 500 }],
-  ['a content-type containing CR LF', { ...goodEntry(), headers: [['content-type', `${JSON_TYPE}\r\nX-Injected: ${PLANTED}`]] }],
-  ['an etag containing a newline', { ...goodEntry(), headers: [['content-type', JSON_TYPE], ['etag', 'W/"a\nb"']] }],
-  ['a header name with a space', { ...goodEntry(), headers: [['content-type', JSON_TYPE], ['x bad', PLANTED]] }],
+  [
+    'a content-type containing CR LF',
+    { ...goodEntry(), headers: [['content-type', `${JSON_TYPE}\r\nX-Injected: ${PLANTED}`]] },
+  ],
+  [
+    'an etag containing a newline',
+    {
+      ...goodEntry(),
+      headers: [
+        ['content-type', JSON_TYPE],
+        ['etag', 'W/"a\nb"'],
+      ],
+    },
+  ],
+  [
+    'a header name with a space',
+    {
+      ...goodEntry(),
+      headers: [
+        ['content-type', JSON_TYPE],
+        ['x bad', PLANTED],
+      ],
+    },
+  ],
   ['headers that are not an array', { ...goodEntry(), headers: { 'content-type': JSON_TYPE } }],
   ['encoding base64 with invalid base64 characters', { ...goodEntry(), body: `!!${PLANTED}!!*`, encoding: 'base64' }],
   ['a body that is not a string', { ...goodEntry(), body: { planted: PLANTED } }],
@@ -91,24 +112,27 @@ describe.each(PLATFORMS)('HTTP: stored entries are untrusted input, on %s', (pla
     expect(app.counter.of('1')).toBe(0);
   });
 
-  it.each(BAD_ENTRIES)('a planted entry with %s is refused: the handler answers 200 (MISS), and the entry is overwritten', async (_label, entry) => {
-    const app = await createApp(platform, makeAdapter(), { controllers: [PlantedController] });
-    // The same entry without the bad field is served: only that field makes the difference.
-    await plant(app, 'good', goodEntry());
-    expect((await app.http().get('/planted/good').expect(200)).headers['x-cache']).toBe('HIT');
-    await plant(app, '1', entry);
+  it.each(BAD_ENTRIES)(
+    'a planted entry with %s is refused: the handler answers 200 (MISS), and the entry is overwritten',
+    async (_label, entry) => {
+      const app = await createApp(platform, makeAdapter(), { controllers: [PlantedController] });
+      // The same entry without the bad field is served: only that field makes the difference.
+      await plant(app, 'good', goodEntry());
+      expect((await app.http().get('/planted/good').expect(200)).headers['x-cache']).toBe('HIT');
+      await plant(app, '1', entry);
 
-    const first = await app.http().get('/planted/1');
-    expect(first.status).toBe(200);
-    expect(first.headers['x-cache']).toBe('MISS');
-    expect(first.body).toEqual({ id: '1', fresh: true, n: 1 });
-    expect(occurrences(JSON.stringify(first.headers), PLANTED)).toBe(0);
-    expect(occurrences(await cli(redis, 'GET', keyOf(app, '1')), PLANTED)).toBe(0);
+      const first = await app.http().get('/planted/1');
+      expect(first.status).toBe(200);
+      expect(first.headers['x-cache']).toBe('MISS');
+      expect(first.body).toEqual({ id: '1', fresh: true, n: 1 });
+      expect(occurrences(JSON.stringify(first.headers), PLANTED)).toBe(0);
+      expect(occurrences(await cli(redis, 'GET', keyOf(app, '1')), PLANTED)).toBe(0);
 
-    const second = await app.http().get('/planted/1');
-    expect(second.status).toBe(200);
-    expect(second.headers['x-cache']).toBe('HIT');
-    expect(second.text).toBe(first.text);
-    expect(app.counter.of('1')).toBe(1);
-  });
+      const second = await app.http().get('/planted/1');
+      expect(second.status).toBe(200);
+      expect(second.headers['x-cache']).toBe('HIT');
+      expect(second.text).toBe(first.text);
+      expect(app.counter.of('1')).toBe(1);
+    },
+  );
 });

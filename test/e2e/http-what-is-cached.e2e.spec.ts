@@ -20,13 +20,17 @@ import {
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
 import { cli, storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
+import { type Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);
 
 /** Express `Response` or Fastify `FastifyReply`, as far as these handlers use them. */
-type AnyResponse = { raw?: unknown; header(name: string, value: string): unknown; cookie?(name: string, value: string): unknown };
+type AnyResponse = {
+  raw?: unknown;
+  header(name: string, value: string): unknown;
+  cookie?(name: string, value: string): unknown;
+};
 
 @Controller('w')
 @UseInterceptors(ReadThroughInterceptor)
@@ -150,19 +154,49 @@ const BODIES = {
 class ShapeController {
   constructor(private readonly counter: Counter) {}
 
-  @Get('cached/object') @ReadThrough() async cachedObject() { this.counter.hit('object'); return BODIES.object; }
-  @Get('cached/array') @ReadThrough() async cachedArray() { this.counter.hit('array'); return BODIES.array; }
-  @Get('cached/string') @ReadThrough() async cachedString() { this.counter.hit('string'); return BODIES.string; }
-  @Get('cached/number') @ReadThrough() async cachedNumber() { this.counter.hit('number'); return BODIES.number; }
-  @Get('cached/boolean') @ReadThrough() async cachedBoolean() { this.counter.hit('boolean'); return BODIES.boolean; }
-  @Get('cached/csv') @Header('Content-Type', 'text/csv; charset=utf-8') @ReadThrough() async cachedCsv() { this.counter.hit('csv'); return 'a,b\n1,2\n'; }
+  @Get('cached/object') @ReadThrough() async cachedObject() {
+    this.counter.hit('object');
+    return BODIES.object;
+  }
+  @Get('cached/array') @ReadThrough() async cachedArray() {
+    this.counter.hit('array');
+    return BODIES.array;
+  }
+  @Get('cached/string') @ReadThrough() async cachedString() {
+    this.counter.hit('string');
+    return BODIES.string;
+  }
+  @Get('cached/number') @ReadThrough() async cachedNumber() {
+    this.counter.hit('number');
+    return BODIES.number;
+  }
+  @Get('cached/boolean') @ReadThrough() async cachedBoolean() {
+    this.counter.hit('boolean');
+    return BODIES.boolean;
+  }
+  @Get('cached/csv') @Header('Content-Type', 'text/csv; charset=utf-8') @ReadThrough() async cachedCsv() {
+    this.counter.hit('csv');
+    return 'a,b\n1,2\n';
+  }
 
-  @Get('plain/object') async plainObject() { return BODIES.object; }
-  @Get('plain/array') async plainArray() { return BODIES.array; }
-  @Get('plain/string') async plainString() { return BODIES.string; }
-  @Get('plain/number') async plainNumber() { return BODIES.number; }
-  @Get('plain/boolean') async plainBoolean() { return BODIES.boolean; }
-  @Get('plain/csv') @Header('Content-Type', 'text/csv; charset=utf-8') async plainCsv() { return 'a,b\n1,2\n'; }
+  @Get('plain/object') async plainObject() {
+    return BODIES.object;
+  }
+  @Get('plain/array') async plainArray() {
+    return BODIES.array;
+  }
+  @Get('plain/string') async plainString() {
+    return BODIES.string;
+  }
+  @Get('plain/number') async plainNumber() {
+    return BODIES.number;
+  }
+  @Get('plain/boolean') async plainBoolean() {
+    return BODIES.boolean;
+  }
+  @Get('plain/csv') @Header('Content-Type', 'text/csv; charset=utf-8') async plainCsv() {
+    return 'a,b\n1,2\n';
+  }
 }
 
 describe.each(PLATFORMS)('HTTP: what is cached on %s', (platform, makeAdapter) => {

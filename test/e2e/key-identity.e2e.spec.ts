@@ -8,7 +8,13 @@
 import 'reflect-metadata';
 import { Inject, Injectable, Module, type Provider } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
-import { InvalidRedisCacheOptionsError, ReadThrough, RedisCacheModule, RedisCacheService, type RedisCacheModuleOptions } from '../../lib/index.js';
+import {
+  InvalidRedisCacheOptionsError,
+  ReadThrough,
+  RedisCacheModule,
+  RedisCacheService,
+  type RedisCacheModuleOptions,
+} from '../../lib/index.js';
 import { CacheStore } from '../../lib/store/cache.store.js';
 import { cacheTestingModule, loggedMessages, trackTestingModules } from '../helpers/nest-testing.helper.js';
 import { cli } from '../helpers/redis-cli.helper.js';
@@ -150,7 +156,10 @@ describe.each(['redis', 'memory'] as const)('keys and values on the %s store', (
     return { store, ...(store === 'redis' ? { url: redis.url() } : {}), prefix, operationTimeout: '5s', ...extra };
   }
 
-  async function bootWithLog(providers: Provider[], extra?: RedisCacheModuleOptions): Promise<{ ref: TestingModule; logger: CapturingLogger; prefix: string }> {
+  async function bootWithLog(
+    providers: Provider[],
+    extra?: RedisCacheModuleOptions,
+  ): Promise<{ ref: TestingModule; logger: CapturingLogger; prefix: string }> {
     const opts = options(extra);
     const logger = new CapturingLogger();
     const ref = await modules.compile(cacheTestingModule(opts, providers), logger);
@@ -167,10 +176,12 @@ describe.each(['redis', 'memory'] as const)('keys and values on the %s store', (
       expect(await svc.misspelled({ id: 'bob' })).toBe('profile of bob');
       expect(await svc.misspelled({ id: 'bob' })).toBe('profile of bob');
       expect(svc.runs).toBe(3);
-      expect(loggedMessages(logger, 'warn').some((m) => m.includes('{0.idd}') && m.includes('running uncached'))).toBe(true);
+      expect(loggedMessages(logger, 'warn').some((m) => m.includes('{0.idd}') && m.includes('running uncached'))).toBe(
+        true,
+      );
     });
 
-    it("{5} on a one-argument method fails bootstrap, naming the method, the placeholder and the fix", async () => {
+    it('{5} on a one-argument method fails bootstrap, naming the method, the placeholder and the fix', async () => {
       @Injectable()
       class OneArg {
         @ReadThrough('item:{5}')
@@ -179,7 +190,10 @@ describe.each(['redis', 'memory'] as const)('keys and values on the %s store', (
         }
       }
       const ref = await modules.compile(cacheTestingModule(options(), [OneArg]));
-      const failure = await ref.init().then(() => undefined, (error: unknown) => error);
+      const failure = await ref.init().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       expect(failure).toBeInstanceOf(InvalidRedisCacheOptionsError);
       expect(String((failure as Error).message)).toMatch(/OneArg\.item: key/);
       expect(String((failure as Error).message)).toMatch(/\{5\}/);
@@ -227,7 +241,7 @@ describe.each(['redis', 'memory'] as const)('keys and values on the %s store', (
       expect(loggedMessages(logger, 'warn').some((m) => m.includes('no stable identity'))).toBe(true);
     });
 
-    it('the default key reads getters over #private state: globex never gets acme\'s invoices', async () => {
+    it("the default key reads getters over #private state: globex never gets acme's invoices", async () => {
       const { ref } = await bootWithLog([ProfileService]);
       const svc = ref.get(ProfileService);
       expect(await svc.invoices(new TenantQuery('acme', 1))).toBe('acme-invoices page 1');
@@ -241,7 +255,10 @@ describe.each(['redis', 'memory'] as const)('keys and values on the %s store', (
     it('two providers of one class under different tokens never share entries', async () => {
       @Injectable()
       class Consumer {
-        constructor(@Inject('PRICE_EU') readonly eu: PriceService, @Inject('PRICE_US') readonly us: PriceService) {}
+        constructor(
+          @Inject('PRICE_EU') readonly eu: PriceService,
+          @Inject('PRICE_US') readonly us: PriceService,
+        ) {}
       }
       const providers: Provider[] = [
         { provide: 'PRICE_EU', useFactory: () => new PriceService('eu') },
@@ -269,7 +286,10 @@ describe.each(['redis', 'memory'] as const)('keys and values on the %s store', (
       const A = makeClass('a');
       const B = makeClass('b');
       const ref = await modules.compile(cacheTestingModule(options(), [A, { provide: 'OTHER', useClass: B }]));
-      const failure = await ref.init().then(() => undefined, (error: unknown) => error);
+      const failure = await ref.init().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       // B sits under a string token, so its label differs: this pair boots.
       expect(failure).toBeUndefined();
 
@@ -280,7 +300,10 @@ describe.each(['redis', 'memory'] as const)('keys and values on the %s store', (
       const clash = await Test.createTestingModule({ imports: [RedisCacheModule.forRoot(options()), ModuleA, ModuleB] })
         .setLogger(new CapturingLogger())
         .compile();
-      const clashFailure = await clash.init().then(() => undefined, (error: unknown) => error);
+      const clashFailure = await clash.init().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       await clash.close().catch(() => undefined);
       expect(clashFailure).toBeInstanceOf(InvalidRedisCacheOptionsError);
       expect(String((clashFailure as Error).message)).toMatch(/two different providers/);

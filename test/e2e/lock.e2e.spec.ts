@@ -20,14 +20,23 @@ import { root, startTogether, startWorker, withClient } from './fixtures/lock-wo
 const redis = useTestRedis();
 
 beforeAll(() => {
-  if (!existsSync(resolve(root, 'dist/esm/index.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
+  if (!existsSync(resolve(root, 'dist/esm/index.js')))
+    throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
 });
 
 describe('lock across processes', () => {
   it('4 processes × 250 concurrent calls on one cold key run the method once in total', async () => {
     const prefix = uniquePrefix('lock');
     const counterKey = `${prefix}:runs`;
-    const env = { REDIS_URL: redis.url(), PREFIX: prefix, COUNTER_KEY: counterKey, CALLS: '250', METHOD_MS: '300', LOCK_TTL: '10s', LOCK_WAIT: '20s' };
+    const env = {
+      REDIS_URL: redis.url(),
+      PREFIX: prefix,
+      COUNTER_KEY: counterKey,
+      CALLS: '250',
+      METHOD_MS: '300',
+      LOCK_TTL: '10s',
+      LOCK_WAIT: '20s',
+    };
     const workers = await startTogether(4, env);
     const codes = await Promise.all(workers.map((w) => w.exited));
     expect(codes).toEqual([0, 0, 0, 0]);
@@ -42,7 +51,14 @@ describe('lock across processes', () => {
   it('default lock, a 7 s method, 2 processes × 100 callers: one run, every caller returns within 100 ms of the value landing', async () => {
     const prefix = uniquePrefix('lock-slow');
     const counterKey = `${prefix}:runs`;
-    const env = { REDIS_URL: redis.url(), PREFIX: prefix, COUNTER_KEY: counterKey, CALLS: '100', METHOD_MS: '7000', LOCK: 'default' };
+    const env = {
+      REDIS_URL: redis.url(),
+      PREFIX: prefix,
+      COUNTER_KEY: counterKey,
+      CALLS: '100',
+      METHOD_MS: '7000',
+      LOCK: 'default',
+    };
     const workers = await startTogether(2, env);
     expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
     const all = workers.flatMap((w) => w.lines);
@@ -70,7 +86,14 @@ describe('lock across processes', () => {
     try {
       const prefix = uniquePrefix('lock-kill');
       const counterKey = `${prefix}:runs`;
-      const base = { REDIS_URL: server.url, PREFIX: prefix, COUNTER_KEY: counterKey, CALLS: '1', LOCK_TTL: '1s', LOCK_WAIT: '30s' };
+      const base = {
+        REDIS_URL: server.url,
+        PREFIX: prefix,
+        COUNTER_KEY: counterKey,
+        CALLS: '1',
+        LOCK_TTL: '1s',
+        LOCK_WAIT: '30s',
+      };
       const holder = startWorker({ ...base, METHOD_MS: '60000' });
       const follower = startWorker({ ...base, METHOD_MS: '10' });
       await Promise.all([holder.line('ready'), follower.line('ready')]);
@@ -144,11 +167,17 @@ describe('lock release announcements (pub/sub), two apps in one process', () => 
     ledger.returnedAt.clear();
   });
 
-  async function twoApps(url: string, loggers = [new CapturingLogger(), new CapturingLogger()]): Promise<TestingModule[]> {
+  async function twoApps(
+    url: string,
+    loggers = [new CapturingLogger(), new CapturingLogger()],
+  ): Promise<TestingModule[]> {
     const prefix = uniquePrefix('lock-pubsub');
     return Promise.all(
       ['a', 'b'].map((name, i) =>
-        modules.boot(cacheTestingModule({ url, prefix }, [ReportService, { provide: INSTANCE, useValue: name }]), loggers[i]),
+        modules.boot(
+          cacheTestingModule({ url, prefix }, [ReportService, { provide: INSTANCE, useValue: name }]),
+          loggers[i],
+        ),
       ),
     );
   }
@@ -169,7 +198,9 @@ describe('lock release announcements (pub/sub), two apps in one process', () => 
     const [app] = await twoApps(server.url);
     const name = app!.get(RedisPoolService).connectionName;
     const subscribed = async (): Promise<number> =>
-      (await server.command('CLIENT', 'LIST')).split('\n').filter((line) => line.includes(` name=${name} `) && / sub=[1-9]/.test(line)).length;
+      (await server.command('CLIENT', 'LIST'))
+        .split('\n')
+        .filter((line) => line.includes(` name=${name} `) && / sub=[1-9]/.test(line)).length;
     const before = await connectionsNamed(server, name);
     expect(await subscribed()).toBe(0);
     await app!.get(ReportService).build('r0', 10);
@@ -183,7 +214,8 @@ describe('lock release announcements (pub/sub), two apps in one process', () => 
     const apps = await twoApps(server.url);
     expect(await stampede(apps, 'r1', 300)).toBeLessThan(100);
     const channel = `${apps[0]!.get(RedisPoolService).connectionName.replace(/:readthrough$/, '')}:__lock__`;
-    const subscribers = async (): Promise<number> => Number((await server.command('PUBSUB', 'NUMSUB', channel)).split('\n')[1]);
+    const subscribers = async (): Promise<number> =>
+      Number((await server.command('PUBSUB', 'NUMSUB', channel)).split('\n')[1]);
     expect(await subscribers()).toBe(2);
     await server.command('CLIENT', 'KILL', 'TYPE', 'pubsub');
     // node-redis reconnects and resubscribes on its own.
@@ -204,6 +236,8 @@ describe('lock release announcements (pub/sub), two apps in one process', () => 
     // Polled every 20–40 ms while the subscriber is not live; generous slack for a loaded machine.
     expect(lag).toBeLessThan(500);
     // The subscriber really was refused (and only logged it).
-    expect(loggedMessages(logs, 'warn').some((line) => line.includes('SUBSCRIBE') && line.includes('NOPERM'))).toBe(true);
+    expect(loggedMessages(logs, 'warn').some((line) => line.includes('SUBSCRIBE') && line.includes('NOPERM'))).toBe(
+      true,
+    );
   }, 30_000);
 });

@@ -19,7 +19,12 @@ import {
   type RedisCacheModuleOptions,
 } from '../../lib/index.js';
 import { CacheStore } from '../../lib/store/cache.store.js';
-import { cacheTestingModule, initCapturing, trackTestingModules, type Captured } from '../helpers/nest-testing.helper.js';
+import {
+  cacheTestingModule,
+  initCapturing,
+  trackTestingModules,
+  type Captured,
+} from '../helpers/nest-testing.helper.js';
 import { cli } from '../helpers/redis-cli.helper.js';
 import { flushPrefix, uniquePrefix, useTestRedis } from '../helpers/test-redis.js';
 
@@ -204,7 +209,15 @@ class SerializerService implements Counted {
 
   @ReadThrough('d:{0}', '1m', { serializer: new V8Serializer() })
   async rich(id: string): Promise<{ id: string; at: Date; tags: Map<string, number>; n: number }> {
-    return { id, at: new Date(Date.UTC(2020, 1, 29, 12, 0, 0)), tags: new Map([['a', 1], ['b', 2]]), n: count(this, 'rich') };
+    return {
+      id,
+      at: new Date(Date.UTC(2020, 1, 29, 12, 0, 0)),
+      tags: new Map([
+        ['a', 1],
+        ['b', 2],
+      ]),
+      n: count(this, 'rich'),
+    };
   }
 
   /** Uses the module serializer. */
@@ -434,23 +447,28 @@ describe.each<StoreKind>(['redis', 'memory'])('@ReadThrough and RedisCacheServic
 
   // -------------------------------------------------------------------------------------------
   describe('concurrency', () => {
-    it.each(['slow', 'instant'] as const)('200 concurrent calls on a cold key (%s method) run it once and all get its result', async (method) => {
-      const ref = await boot({ prefix: newPrefix('conc') }, [CatalogService]);
-      const svc = ref.get(CatalogService);
-      const results = await Promise.all(Array.from({ length: 200 }, () => svc[method]('cold')));
-      expect(callsOf(svc, `${method}:cold`)).toBe(1);
-      expect(results).toHaveLength(200);
-      for (const result of results) expect(result).toEqual({ id: 'cold', n: 1 });
-      // And it was stored: the next call is a hit.
-      expect(await svc[method]('cold')).toEqual({ id: 'cold', n: 1 });
-      expect(callsOf(svc, `${method}:cold`)).toBe(1);
-    });
+    it.each(['slow', 'instant'] as const)(
+      '200 concurrent calls on a cold key (%s method) run it once and all get its result',
+      async (method) => {
+        const ref = await boot({ prefix: newPrefix('conc') }, [CatalogService]);
+        const svc = ref.get(CatalogService);
+        const results = await Promise.all(Array.from({ length: 200 }, () => svc[method]('cold')));
+        expect(callsOf(svc, `${method}:cold`)).toBe(1);
+        expect(results).toHaveLength(200);
+        for (const result of results) expect(result).toEqual({ id: 'cold', n: 1 });
+        // And it was stored: the next call is a hit.
+        expect(await svc[method]('cold')).toEqual({ id: 'cold', n: 1 });
+        expect(callsOf(svc, `${method}:cold`)).toBe(1);
+      },
+    );
 
     it('concurrent calls on 20 different keys run the method once per key', async () => {
       const ref = await boot({ prefix: newPrefix('conckeys') }, [CatalogService]);
       const svc = ref.get(CatalogService);
       const ids = Array.from({ length: 20 }, (_, i) => `id-${i}`);
-      const calls = ids.flatMap((id) => Array.from({ length: 10 }, () => svc.slow(id).then((result) => [id, result] as const)));
+      const calls = ids.flatMap((id) =>
+        Array.from({ length: 10 }, () => svc.slow(id).then((result) => [id, result] as const)),
+      );
       const results = await Promise.all(calls);
       for (const id of ids) expect(callsOf(svc, `slow:${id}`)).toBe(1);
       for (const [id, result] of results) expect(result).toEqual({ id, n: 1 });
@@ -736,7 +754,9 @@ describe.each<StoreKind>(['redis', 'memory'])('@ReadThrough and RedisCacheServic
       } else {
         ({ ref, logger } = await bootWithLogger({ prefix }));
         // Memory stores are per app, so the v8 entry is written through this app's service.
-        expect(await ref.get(RedisCacheService).set('bd:a', { id: 'a', value: 'v8 value' }, { serializer: 'v8' })).toBe(true);
+        expect(await ref.get(RedisCacheService).set('bd:a', { id: 'a', value: 'v8 value' }, { serializer: 'v8' })).toBe(
+          true,
+        );
         expect(await ref.get(CacheStore).has(fullKey)).toBe(true);
       }
       await expectRecovered(ref, prefix, logger);
@@ -769,7 +789,10 @@ describe.each<StoreKind>(['redis', 'memory'])('@ReadThrough and RedisCacheServic
       expect(types.isDate(hit.at)).toBe(true);
       expect(hit.at.toISOString()).toBe('2020-02-29T12:00:00.000Z');
       expect(types.isMap(hit.tags)).toBe(true);
-      expect([...hit.tags]).toEqual([['a', 1], ['b', 2]]);
+      expect([...hit.tags]).toEqual([
+        ['a', 1],
+        ['b', 2],
+      ]);
       const raw = await ref.get(CacheStore).get(`${prefix}:default:d:r`);
       expect(raw).not.toBeNull();
       expect(raw!.includes(Buffer.from('v8'))).toBe(true);
@@ -1009,7 +1032,8 @@ describe.each<StoreKind>(['redis', 'memory'])('@ReadThrough and RedisCacheServic
       expect(await cache.clear('a')).toBe(3);
 
       // Namespace 'a' is gone.
-      for (const text of [awkward, '*', '?']) expect(await cache.has(`k:${text.replace(/%/g, '%25').replace(/:/g, '%3A')}`, { namespace: 'a' })).toBe(false);
+      for (const text of [awkward, '*', '?'])
+        expect(await cache.has(`k:${text.replace(/%/g, '%25').replace(/:/g, '%3A')}`, { namespace: 'a' })).toBe(false);
       expect(await storedExactly(ref, `${prefix}:a:k:${escaped}`)).toBe(false);
       expect(await storedExactly(ref, `${prefix}:a:k:*`)).toBe(false);
       // Namespace 'ab' is intact: all hits.
@@ -1038,7 +1062,11 @@ describe.each<StoreKind>(['redis', 'memory'])('@ReadThrough and RedisCacheServic
       expect(hit.id).toBe('b');
       expect(hit.blob).toHaveLength(10 * 1024 * 1024);
       expect(hit.blob === miss.blob).toBe(true);
-      expect(ref.get(RedisCacheService).stats()).toMatchObject({ skippedWrites: 0, storeErrors: 0, rejectedEntries: 0 });
+      expect(ref.get(RedisCacheService).stats()).toMatchObject({
+        skippedWrites: 0,
+        storeErrors: 0,
+        rejectedEntries: 0,
+      });
     });
 
     it('a value bigger than maxValueBytes is returned but not stored', async () => {

@@ -9,7 +9,13 @@
 import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
-import { ReadThrough, RedisCacheConnectionError, RedisCacheService, RedisPoolService, type RedisCacheModuleOptions } from '../../lib/index.js';
+import {
+  ReadThrough,
+  RedisCacheConnectionError,
+  RedisCacheService,
+  RedisPoolService,
+  type RedisCacheModuleOptions,
+} from '../../lib/index.js';
 import { cacheTestingModule, loggedMessages, trackTestingModules } from '../helpers/nest-testing.helper.js';
 import { eventually } from '../helpers/polling.helper.js';
 import { startRedisServer, stopAllRedisServers } from '../helpers/redis-server.js';
@@ -55,7 +61,9 @@ afterAll(async () => {
 });
 
 /** Boots the module with a {@link TimedLogger} and warms every key (each stored once). */
-async function warmBurstApp(options: RedisCacheModuleOptions): Promise<{ ref: TestingModule; logger: TimedLogger; svc: BurstService }> {
+async function warmBurstApp(
+  options: RedisCacheModuleOptions,
+): Promise<{ ref: TestingModule; logger: TimedLogger; svc: BurstService }> {
   const ref = await modules.compile(cacheTestingModule(options, [BurstService]));
   const logger = new TimedLogger();
   ref.useLogger(logger);
@@ -69,7 +77,11 @@ async function warmBurstApp(options: RedisCacheModuleOptions): Promise<{ ref: Te
 describe('a burst of 10,000 concurrent hits on a healthy Redis', () => {
   it('is served from the cache: 0 method runs, 0 store errors, breaker closed', async () => {
     const server = await startRedisServer();
-    const { ref, logger, svc } = await warmBurstApp({ url: server.url, prefix: uniquePrefix('burst'), operationTimeout: `${OPERATION_TIMEOUT_MS}ms` });
+    const { ref, logger, svc } = await warmBurstApp({
+      url: server.url,
+      prefix: uniquePrefix('burst'),
+      operationTimeout: `${OPERATION_TIMEOUT_MS}ms`,
+    });
     expect(await server.command('DBSIZE')).toBe(String(KEYS));
     const cache = ref.get(RedisCacheService);
     const pool = ref.get(RedisPoolService);
@@ -88,7 +100,9 @@ describe('a burst of 10,000 concurrent hits on a healthy Redis', () => {
     };
     console.log(`burst on a healthy Redis: ${JSON.stringify(figures)}; ${summary(run)}`);
     expect(figures).toEqual({ calls: CALLS, failed: 0, methodRuns: 0, storeErrors: 0, hits: CALLS, breaker: 'closed' });
-    expect(run.outcomes.filter((o, i) => JSON.stringify(o.value) !== JSON.stringify(expected(`k${i % KEYS}`)))).toEqual([]);
+    expect(run.outcomes.filter((o, i) => JSON.stringify(o.value) !== JSON.stringify(expected(`k${i % KEYS}`)))).toEqual(
+      [],
+    );
     expect(logger.warnings.map((w) => w.message)).toEqual([]);
     expect(pool.commandsShed).toBe(0);
   }, 60_000);
@@ -117,9 +131,13 @@ describe('the same burst on a paused Redis', () => {
     expect(opened).toBeDefined();
     const detectedMs = opened!.at - run.startedAt;
     const lastMs = Math.max(...run.outcomes.map((o) => o.ms));
-    console.log(`burst on a paused Redis: breaker open after ${Math.round(detectedMs)} ms; method runs ${svc.runs - runsBefore}; ${summary(run)}`);
+    console.log(
+      `burst on a paused Redis: breaker open after ${Math.round(detectedMs)} ms; method runs ${svc.runs - runsBefore}; ${summary(run)}`,
+    );
     expect(run.outcomes.filter((o) => !o.ok)).toEqual([]);
-    expect(run.outcomes.filter((o, i) => JSON.stringify(o.value) !== JSON.stringify(expected(`k${i % KEYS}`)))).toEqual([]);
+    expect(run.outcomes.filter((o, i) => JSON.stringify(o.value) !== JSON.stringify(expected(`k${i % KEYS}`)))).toEqual(
+      [],
+    );
     // Fail open: no hit could be read, so every key's method ran (concurrent misses of one key join one run).
     expect(svc.runs - runsBefore).toBeGreaterThanOrEqual(KEYS);
     expect(detectedMs - run.loopFreeMs).toBeLessThanOrEqual(OPERATION_TIMEOUT_MS + DETECT_SLACK_MS);
@@ -154,8 +172,12 @@ describe('the same burst on a paused Redis', () => {
     const failed = logger.warnings.find((w) => w.message.includes('cache read failed'));
     expect(failed).toBeDefined();
     const detectedMs = failed!.at - run.startedAt;
-    console.log(`burst on a paused Redis, no breaker: first fail-open after ${Math.round(detectedMs)} ms; ${summary(run)}`);
-    expect(run.outcomes.filter((o, i) => !o.ok || JSON.stringify(o.value) !== JSON.stringify(expected(`k${i % KEYS}`)))).toEqual([]);
+    console.log(
+      `burst on a paused Redis, no breaker: first fail-open after ${Math.round(detectedMs)} ms; ${summary(run)}`,
+    );
+    expect(
+      run.outcomes.filter((o, i) => !o.ok || JSON.stringify(o.value) !== JSON.stringify(expected(`k${i % KEYS}`))),
+    ).toEqual([]);
     expect(ref.get(RedisPoolService).circuitState).toBe('closed');
     expect(detectedMs - run.loopFreeMs).toBeLessThanOrEqual(OPERATION_TIMEOUT_MS + DETECT_SLACK_MS);
     // Without the flush, the queue would drain 512 commands per timeout: about 20 x 300 ms.

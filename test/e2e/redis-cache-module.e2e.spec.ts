@@ -156,10 +156,7 @@ async function bootstrapFailure(
   throw new Error('bootstrap succeeded, but it was expected to fail');
 }
 
-async function bootstrapError(
-  imports: Imports,
-  providers: Provider[] = [],
-): Promise<unknown> {
+async function bootstrapError(imports: Imports, providers: Provider[] = []): Promise<unknown> {
   return (await bootstrapFailure(imports, providers)).error;
 }
 
@@ -261,7 +258,10 @@ describe('RedisCacheModule registration', () => {
   it('isGlobal: true also works with forRootAsync', async () => {
     const prefix = uniquePrefix('global-async');
     const ref = await boot(
-      [RedisCacheModule.forRootAsync({ isGlobal: true, useFactory: () => ({ url: redis.url(), prefix }) }), FeatureModule],
+      [
+        RedisCacheModule.forRootAsync({ isGlobal: true, useFactory: () => ({ url: redis.url(), prefix }) }),
+        FeatureModule,
+      ],
       [],
     );
     const feature = ref.get(FeatureService);
@@ -271,7 +271,10 @@ describe('RedisCacheModule registration', () => {
   });
 
   it('without isGlobal the separate module cannot resolve RedisCacheService (control for the test above)', async () => {
-    const error = await bootstrapError([RedisCacheModule.forRoot({ url: redis.url(), prefix: uniquePrefix('local') }), FeatureModule]);
+    const error = await bootstrapError([
+      RedisCacheModule.forRoot({ url: redis.url(), prefix: uniquePrefix('local') }),
+      FeatureModule,
+    ]);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/FeatureService/);
     expect(error).not.toBeInstanceOf(InvalidRedisCacheOptionsError);
@@ -342,9 +345,7 @@ describe('invalid options fail bootstrap with InvalidRedisCacheOptionsError nami
 
   it('an invalid URL is rejected without echoing its password (no secrets in logs)', async () => {
     // A wrong scheme (valkey://, http://, a typo) must not put the password into the bootstrap error.
-    const error = await bootstrapError([
-      RedisCacheModule.forRoot({ url: 'valkey://user:s3cr3t-pw@127.0.0.1:6379' }),
-    ]);
+    const error = await bootstrapError([RedisCacheModule.forRoot({ url: 'valkey://user:s3cr3t-pw@127.0.0.1:6379' })]);
     expectInvalidOption(error, 'url');
     expect((error as Error).message).not.toContain('s3cr3t-pw');
   });

@@ -6,8 +6,19 @@
  * Private redis-server processes only: these tests freeze them.
  */
 import 'reflect-metadata';
-import { RedisCacheConnectionError, RedisCacheService, RedisPoolService, type RedisCacheModuleOptions } from '../../lib/index.js';
-import { cacheTestingModule, initCapturing, loggedMessages, trackTestingModules, type Captured } from '../helpers/nest-testing.helper.js';
+import {
+  RedisCacheConnectionError,
+  RedisCacheService,
+  RedisPoolService,
+  type RedisCacheModuleOptions,
+} from '../../lib/index.js';
+import {
+  cacheTestingModule,
+  initCapturing,
+  loggedMessages,
+  trackTestingModules,
+  type Captured,
+} from '../helpers/nest-testing.helper.js';
 import { rejectionOf } from '../helpers/polling.helper.js';
 import { startRedisServer, stopAllRedisServers, type RedisServerHandle } from '../helpers/redis-server.js';
 import { uniquePrefix } from '../helpers/test-redis.js';
@@ -24,10 +35,17 @@ afterAll(async () => {
   await stopAllRedisServers();
 });
 
-async function bootWithKeys(server: RedisServerHandle, keys: number, extra: Partial<RedisCacheModuleOptions> = {}): Promise<Captured> {
+async function bootWithKeys(
+  server: RedisServerHandle,
+  keys: number,
+  extra: Partial<RedisCacheModuleOptions> = {},
+): Promise<Captured> {
   const captured = await initCapturing(
     await modules.compile(
-      cacheTestingModule({ url: server.url, prefix: uniquePrefix('clear'), operationTimeout: `${OPERATION_TIMEOUT_MS}ms`, ...extra }, []),
+      cacheTestingModule(
+        { url: server.url, prefix: uniquePrefix('clear'), operationTimeout: `${OPERATION_TIMEOUT_MS}ms`, ...extra },
+        [],
+      ),
     ),
   );
   const cache = captured.ref.get(RedisCacheService);

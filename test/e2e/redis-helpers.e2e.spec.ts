@@ -119,7 +119,13 @@ describe('useTestRedis / uniquePrefix / flushPrefix', () => {
     client.on('error', () => undefined);
     await client.connect();
     try {
-      await client.mSet({ [`${prefix}:a`]: '1', [`${prefix}:b`]: '2', [`${prefix}:c:d`]: '3', [prefix]: 'bare', [`${other}:a`]: 'x' });
+      await client.mSet({
+        [`${prefix}:a`]: '1',
+        [`${prefix}:b`]: '2',
+        [`${prefix}:c:d`]: '3',
+        [prefix]: 'bare',
+        [`${other}:a`]: 'x',
+      });
       await expect(flushPrefix(redis.url(), prefix)).resolves.toBe(3);
       expect(await client.exists([`${prefix}:a`, `${prefix}:b`, `${prefix}:c:d`])).toBe(0);
       expect(await client.get(prefix)).toBe('bare');

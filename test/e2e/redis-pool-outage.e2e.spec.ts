@@ -60,21 +60,33 @@ describe('RedisPoolService when Redis is down at bootstrap', () => {
 
   it('requireConnectionOnBootstrap: true makes init reject with RedisCacheConnectionError', async () => {
     const closedPort = await freePort();
-    const ref = await compile({ url: `redis://127.0.0.1:${closedPort}`, prefix: uniquePrefix('require'), requireConnectionOnBootstrap: true });
+    const ref = await compile({
+      url: `redis://127.0.0.1:${closedPort}`,
+      prefix: uniquePrefix('require'),
+      requireConnectionOnBootstrap: true,
+    });
     const error = await rejectionOf(ref.init());
     expect(error).toBeInstanceOf(RedisCacheConnectionError);
     expect((error as RedisCacheConnectionError).code).toBe('E_REDIS_CACHE_CONNECTION');
   });
 
   it('requireConnectionOnBootstrap: true boots normally when Redis is up', async () => {
-    const ref = await boot({ url: redis.url(), prefix: uniquePrefix('require-up'), requireConnectionOnBootstrap: true });
+    const ref = await boot({
+      url: redis.url(),
+      prefix: uniquePrefix('require-up'),
+      requireConnectionOnBootstrap: true,
+    });
     expect(ref.get(RedisPoolService).isReady).toBe(true);
   });
 
   describe('failOpen with Redis down at boot', () => {
     it('failOpen: false makes the decorated method reject with RedisCacheConnectionError', async () => {
       const closedPort = await freePort();
-      const ref = await boot({ url: `redis://127.0.0.1:${closedPort}`, prefix: uniquePrefix('failclosed'), failOpen: false });
+      const ref = await boot({
+        url: `redis://127.0.0.1:${closedPort}`,
+        prefix: uniquePrefix('failclosed'),
+        failOpen: false,
+      });
       const items = ref.get(ItemService);
       const error = await rejectionOf(items.item('x'));
       expect(error).toBeInstanceOf(RedisCacheConnectionError);
@@ -88,7 +100,10 @@ describe('credentials never reach logs', () => {
   it('a password in the URL of an unreachable Redis occurs 0 times in the captured logs', async () => {
     const closedPort = await freePort();
     const logger = new CapturingLogger();
-    const ref = await boot({ url: `redis://user:s3cr3t-pw@127.0.0.1:${closedPort}`, prefix: uniquePrefix('creds') }, logger);
+    const ref = await boot(
+      { url: `redis://user:s3cr3t-pw@127.0.0.1:${closedPort}`, prefix: uniquePrefix('creds') },
+      logger,
+    );
     const items = ref.get(ItemService);
     await expect(items.item('a')).resolves.toEqual({ id: 'a', load: 1 });
     await ref.get(RedisCacheService).get('k');

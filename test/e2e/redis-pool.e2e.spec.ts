@@ -9,7 +9,12 @@
 import 'reflect-metadata';
 import type { TestingModule } from '@nestjs/testing';
 import { createClient, type RedisClientType } from 'redis';
-import { RedisCacheConnectionError, RedisCacheService, RedisPoolService, type RedisCacheModuleOptions } from '../../lib/index.js';
+import {
+  RedisCacheConnectionError,
+  RedisCacheService,
+  RedisPoolService,
+  type RedisCacheModuleOptions,
+} from '../../lib/index.js';
 import { ItemService, trackItemModules } from '../helpers/item-service.fixture.js';
 import { eventually, rejectionOf, within } from '../helpers/polling.helper.js';
 import { connectionsNamed, storedKeys } from '../helpers/redis-cli.helper.js';
@@ -111,7 +116,9 @@ describe('RedisPoolService on a running Redis', () => {
     expect(name).toBe(pool.connectionName);
 
     // Errors from the callback propagate unchanged.
-    await expect(pool.execute(async () => Promise.reject(new Error('boom from callback')))).rejects.toThrow('boom from callback');
+    await expect(pool.execute(async () => Promise.reject(new Error('boom from callback')))).rejects.toThrow(
+      'boom from callback',
+    );
     await expect(pool.execute((client) => (client as RedisClientType).get(counter))).resolves.toBe('13');
     await flushPrefix(redis.url(), prefix);
   });
@@ -144,7 +151,9 @@ describe('RedisPoolService on a running Redis', () => {
     // Under 8 concurrent blocking callbacks it grows to maximum, and never beyond maximum + the
     // multiplexed cache connection.
     const held = Promise.all(
-      Array.from({ length: 8 }, () => pool.execute((client) => (client as RedisClientType).blPop(`${prefix}:never`, 1.5))),
+      Array.from({ length: 8 }, () =>
+        pool.execute((client) => (client as RedisClientType).blPop(`${prefix}:never`, 1.5)),
+      ),
     );
     let during = 0;
     expect(
@@ -181,13 +190,21 @@ describe('RedisPoolService on a running Redis', () => {
     expect(await eventually(2_000, async () => (await connectionsNamed(redis, name)) === 0)).toBe(true);
     expect(pool.isReady).toBe(false);
     // After shutdown the service refuses work instead of hanging.
-    await expect(within(pool.get(`${prefix}:present`).catch((e: unknown) => e), 2_000, 'still pending')).resolves.toBeInstanceOf(Error);
+    await expect(
+      within(
+        pool.get(`${prefix}:present`).catch((e: unknown) => e),
+        2_000,
+        'still pending',
+      ),
+    ).resolves.toBeInstanceOf(Error);
     await flushPrefix(redis.url(), prefix);
   });
 });
 
 describe('Redis failing after boot', () => {
-  async function bootThenKill(options: Partial<RedisCacheModuleOptions>): Promise<{ ref: TestingModule; server: RedisServerHandle }> {
+  async function bootThenKill(
+    options: Partial<RedisCacheModuleOptions>,
+  ): Promise<{ ref: TestingModule; server: RedisServerHandle }> {
     const server = await startRedisServer();
     const ref = await boot({ url: server.url, prefix: uniquePrefix('killed'), ...options });
     expect(ref.get(RedisPoolService).isReady).toBe(true);

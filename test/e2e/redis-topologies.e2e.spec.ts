@@ -8,7 +8,12 @@ import type { RedisClientType } from 'redis';
 import { RedisCacheService, RedisPoolService } from '../../lib/index.js';
 import { ItemService, trackItemModules } from '../helpers/item-service.fixture.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
-import { startRedisCluster, startRedisSentinel, type RedisClusterHandle, type RedisSentinelHandle } from '../helpers/redis-cluster.js';
+import {
+  startRedisCluster,
+  startRedisSentinel,
+  type RedisClusterHandle,
+  type RedisSentinelHandle,
+} from '../helpers/redis-cluster.js';
 import { uniquePrefix } from '../helpers/test-redis.js';
 
 // Nest's bootstrap chatter is captured, not printed; errors still fail the tests through their promises.
@@ -42,7 +47,9 @@ describe('Redis Cluster', () => {
     const perNode = await Promise.all(cluster.nodes.map((node) => storedKeys(node, prefix)));
     expect(perNode.flat()).toHaveLength(ids.length);
     expect(perNode.filter((keys) => keys.length > 0).length).toBeGreaterThan(1);
-    const slots = new Set(await Promise.all(perNode.flat().map((key) => cluster.nodes[0].command('CLUSTER', 'KEYSLOT', key))));
+    const slots = new Set(
+      await Promise.all(perNode.flat().map((key) => cluster.nodes[0].command('CLUSTER', 'KEYSLOT', key))),
+    );
     expect(slots.size).toBeGreaterThan(1);
     for (const [n, keys] of perNode.entries()) {
       for (const key of keys) expect(Number(await cluster.nodes[n].command('PTTL', key))).toBeGreaterThan(0);
@@ -117,7 +124,9 @@ describe('Redis Sentinel', () => {
 
     // execute() leases a master connection.
     const pool = ref.get(RedisPoolService);
-    await expect(pool.execute((client) => (client as unknown as RedisClientType).dbSize())).resolves.toBeGreaterThanOrEqual(2);
+    await expect(
+      pool.execute((client) => (client as unknown as RedisClientType).dbSize()),
+    ).resolves.toBeGreaterThanOrEqual(2);
   });
 
   it('RedisCacheService.clear() removes the prefix keys on the master', async () => {

@@ -77,7 +77,8 @@ describe('Redis at maxmemory 2mb with allkeys-lru', () => {
     // Evicted keys are misses: the method runs again for them and returns the right value.
     const sample = Array.from({ length: 50 }, (_, i) => i);
     const gone: number[] = [];
-    for (const i of sample) if ((await server.command('EXISTS', `${prefix}:default:blob:${id(i)}`)) === '0') gone.push(i);
+    for (const i of sample)
+      if ((await server.command('EXISTS', `${prefix}:default:blob:${id(i)}`)) === '0') gone.push(i);
     expect(gone.length).toBeGreaterThan(0);
     for (const i of gone) {
       expect(isRight(await svc.blob(id(i)), i)).toBe(true);
@@ -117,7 +118,10 @@ describe('maxValueBytes', () => {
   it('a value over maxValueBytes (4096) is returned, not stored (the method runs again), and a warning names the method', async () => {
     const server = await startRedisServer();
     const prefix = uniquePrefix('oversize');
-    const { ref, logger } = await modules.boot({ url: server.url, prefix, maxValueBytes: 4_096, operationTimeout: '5s' }, [SizedService]);
+    const { ref, logger } = await modules.boot(
+      { url: server.url, prefix, maxValueBytes: 4_096, operationTimeout: '5s' },
+      [SizedService],
+    );
     const svc = ref.get(SizedService);
     svc.size = 5_000;
     const big = { id: 'o', blob: 'x'.repeat(5_000) };
@@ -150,7 +154,12 @@ describe('maxValueBytes', () => {
     expect(svc.runs).toBe(1);
     expect(hit.id).toBe('ten');
     expect(hit.blob === miss.blob).toBe(true);
-    expect(ref.get(RedisCacheService).stats()).toMatchObject({ hits: 1, storeErrors: 0, skippedWrites: 0, rejectedEntries: 0 });
+    expect(ref.get(RedisCacheService).stats()).toMatchObject({
+      hits: 1,
+      storeErrors: 0,
+      skippedWrites: 0,
+      rejectedEntries: 0,
+    });
   }, 30_000);
 });
 
@@ -194,11 +203,7 @@ describe('app.close() with 100 calls in flight', () => {
       expect(cache.stats().inflight).toBeGreaterThan(0);
       closing = app.close();
 
-      const settled = await within(
-        Promise.allSettled(calls.map((c) => c.promise)),
-        10_000,
-        'hung' as const,
-      );
+      const settled = await within(Promise.allSettled(calls.map((c) => c.promise)), 10_000, 'hung' as const);
       expect(settled).not.toBe('hung');
       const results = settled as PromiseSettledResult<{ id: string; value: string }>[];
       const bad = results

@@ -65,7 +65,9 @@ describe('Redis paused with SIGSTOP during load', () => {
     const KEYS = 200;
     const server = await startRedisServer();
     const prefix = uniquePrefix('paused-load');
-    const { ref } = await modules.boot({ url: server.url, prefix, operationTimeout: `${OPERATION_TIMEOUT_MS}ms` }, [LoadService]);
+    const { ref } = await modules.boot({ url: server.url, prefix, operationTimeout: `${OPERATION_TIMEOUT_MS}ms` }, [
+      LoadService,
+    ]);
     const svc = ref.get(LoadService);
     const cache = ref.get(RedisCacheService);
     svc.methodMs = METHOD_MS;
@@ -124,7 +126,9 @@ describe('Redis paused with SIGSTOP during load', () => {
     const SLACK_MS = 150;
     const server = await startRedisServer();
     const prefix = uniquePrefix('paused-lone');
-    const { ref } = await modules.boot({ url: server.url, prefix, operationTimeout: `${OPERATION_TIMEOUT_MS}ms` }, [LoadService]);
+    const { ref } = await modules.boot({ url: server.url, prefix, operationTimeout: `${OPERATION_TIMEOUT_MS}ms` }, [
+      LoadService,
+    ]);
     const svc = ref.get(LoadService);
     const pool = ref.get(RedisPoolService);
     svc.methodMs = METHOD_MS;
@@ -172,7 +176,9 @@ describe('Redis killed with SIGKILL during load, then restarted', () => {
     expect(server.running).toBe(false);
 
     expect(outcomes.filter((o) => !o.ok)).toEqual([]);
-    expect(outcomes.filter((o) => JSON.stringify(o.value) !== JSON.stringify(expected(`k${o.index % KEYS}`)))).toEqual([]);
+    expect(outcomes.filter((o) => JSON.stringify(o.value) !== JSON.stringify(expected(`k${o.index % KEYS}`)))).toEqual(
+      [],
+    );
     // The kill hit the load: most calls ran with Redis gone, and Redis failed them.
     expect(outcomes.filter((o) => o.startedAt >= killedAt).length).toBeGreaterThan(10_000);
     expect(cache.stats().storeErrors).toBeGreaterThan(0);
@@ -207,7 +213,12 @@ describe('circuit breaker', () => {
     const server = await startRedisServer();
     const prefix = uniquePrefix('breaker');
     const { ref, logger } = await modules.boot(
-      { url: server.url, prefix, operationTimeout: '200ms', circuitBreaker: { failureThreshold: THRESHOLD, cooldown: `${COOLDOWN_MS}ms` } },
+      {
+        url: server.url,
+        prefix,
+        operationTimeout: '200ms',
+        circuitBreaker: { failureThreshold: THRESHOLD, cooldown: `${COOLDOWN_MS}ms` },
+      },
       [LoadService],
     );
     const svc = ref.get(LoadService);
@@ -259,7 +270,10 @@ describe('circuit breaker', () => {
     const CALLS = 6;
     const server = await startRedisServer();
     const prefix = uniquePrefix('no-breaker');
-    const { ref, logger } = await modules.boot({ url: server.url, prefix, operationTimeout: '100ms', circuitBreaker: false }, [LoadService]);
+    const { ref, logger } = await modules.boot(
+      { url: server.url, prefix, operationTimeout: '100ms', circuitBreaker: false },
+      [LoadService],
+    );
     const svc = ref.get(LoadService);
     const pool = ref.get(RedisPoolService);
     expect(await svc.value('warm')).toEqual(expected('warm'));

@@ -11,7 +11,7 @@ import { loggedMessages } from '../helpers/nest-testing.helper.js';
 import { eventually } from '../helpers/polling.helper.js';
 import { startRedisServer, stopAllRedisServers, type RedisServerHandle } from '../helpers/redis-server.js';
 import { uniquePrefix, type TestRedis } from '../helpers/test-redis.js';
-import { Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
+import { type Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
 import { trackModules } from './fixtures/resilience-support.js';
 
 let server: RedisServerHandle | undefined;
@@ -247,7 +247,9 @@ describe('earlyRefresh (XFetch)', () => {
 
   it('earlyRefresh: 10 with a ~100 ms method: hits shortly before expiry start a background refresh before the TTL ends; no caller waits', async () => {
     const prefix = uniquePrefix('early');
-    const { ref } = await modules.boot({ url: server!.url, prefix, operationTimeout: '5s', earlyRefresh: 10 }, [HotService]);
+    const { ref } = await modules.boot({ url: server!.url, prefix, operationTimeout: '5s', earlyRefresh: 10 }, [
+      HotService,
+    ]);
     const svc = ref.get(HotService);
     const cache = ref.get(RedisCacheService);
     let release!: () => void;
@@ -271,7 +273,9 @@ describe('earlyRefresh (XFetch)', () => {
 
   it('earlyRefresh: false (per method, over a module earlyRefresh: 10): no refresh before expiry', async () => {
     const prefix = uniquePrefix('early-off');
-    const { ref } = await modules.boot({ url: server!.url, prefix, operationTimeout: '5s', earlyRefresh: 10 }, [HotService]);
+    const { ref } = await modules.boot({ url: server!.url, prefix, operationTimeout: '5s', earlyRefresh: 10 }, [
+      HotService,
+    ]);
     const svc = ref.get(HotService);
     const cache = ref.get(RedisCacheService);
     const { values, writtenAt } = await hitUntilShortlyBeforeExpiry(() => svc.cold('a'));

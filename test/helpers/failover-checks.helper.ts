@@ -43,11 +43,15 @@ export interface ResumeCheck {
  */
 export async function expectCachingResumed({ values, warm, probe, fresh, expectStored }: ResumeCheck): Promise<number> {
   const started = Date.now();
-  const resumed = await eventually(RESUME_TIMEOUT_MS, async () => {
-    const runs = values.runsOf(probe);
-    await values.value(probe);
-    return values.runsOf(probe) === runs;
-  }, 100);
+  const resumed = await eventually(
+    RESUME_TIMEOUT_MS,
+    async () => {
+      const runs = values.runsOf(probe);
+      await values.value(probe);
+      return values.runsOf(probe) === runs;
+    },
+    100,
+  );
   expect({ probe, resumed }).toEqual({ probe, resumed: true });
   const resumeMs = Date.now() - started;
 

@@ -123,6 +123,7 @@ export function loggedMessages(logger: CapturingLogger, level: LogLevel): string
  * asserting that some text (a password) occurs nowhere in the logs.
  */
 export function loggedText(logger: CapturingLogger): string {
-  const render = (arg: unknown): string => (arg instanceof Error ? `${arg.name}: ${arg.message}\n${arg.stack}` : String(arg));
+  const render = (arg: unknown): string =>
+    arg instanceof Error ? `${arg.name}: ${arg.message}\n${arg.stack}` : String(arg);
   return logger.entries.map((entry) => `${entry.level} ${entry.args.map(render).join(' ')}`).join('\n');
 }

@@ -39,7 +39,12 @@ export async function storedKeys(target: CliTarget, prefix: string): Promise<str
     const lines = (await cli(target, 'SCAN', cursor, 'MATCH', `${prefix}:*`, 'COUNT', '1000')).split('\n');
     cursor = lines[0].trim();
     if (!/^\d+$/.test(cursor)) throw new Error(`unexpected SCAN reply: ${lines.join('\\n')}`);
-    keys.push(...lines.slice(1).map((line) => line.trim()).filter((line) => line !== ''));
+    keys.push(
+      ...lines
+        .slice(1)
+        .map((line) => line.trim())
+        .filter((line) => line !== ''),
+    );
   } while (cursor !== '0');
   return keys.sort();
 }

@@ -96,17 +96,25 @@ async function checkSettled(servers: RedisServerHandle[], replicas?: number): Pr
   const signatures = new Set<string>();
   for (const server of running) {
     const info = await server.command('CLUSTER', 'INFO');
-    if (infoField(info, 'cluster_state') !== 'ok') return [false, `node ${server.port}: cluster_state ${infoField(info, 'cluster_state')}`];
+    if (infoField(info, 'cluster_state') !== 'ok')
+      return [false, `node ${server.port}: cluster_state ${infoField(info, 'cluster_state')}`];
     const view = parseClusterNodes(await server.command('CLUSTER', 'NODES'), servers);
     const owners = view.filter((node) => node.slots.length > 0);
     const dead = owners.find((node) => node.failed || node.role !== 'master' || !node.server?.running);
-    if (dead) return [false, `node ${server.port} still routes slots to ${dead.port} (failed ${dead.failed}, running ${dead.server?.running})`];
+    if (dead)
+      return [
+        false,
+        `node ${server.port} still routes slots to ${dead.port} (failed ${dead.failed}, running ${dead.server?.running})`,
+      ];
     // Gossip is eventually consistent: every node must tell the same story of who serves and who replicates whom.
     const attached = view
       .filter((node) => node.role === 'replica' && !node.failed && node.server?.running)
       .map((node) => `${node.port}->${view.find((master) => master.id === node.masterId)?.port}`);
-    if (replicas !== undefined && attached.length !== replicas) return [false, `node ${server.port} sees ${attached.length} replicas`];
-    signatures.add([...owners.map((node) => `${node.port}=${JSON.stringify(node.slots)}`), ...attached].sort().join(' '));
+    if (replicas !== undefined && attached.length !== replicas)
+      return [false, `node ${server.port} sees ${attached.length} replicas`];
+    signatures.add(
+      [...owners.map((node) => `${node.port}=${JSON.stringify(node.slots)}`), ...attached].sort().join(' '),
+    );
     if (view.find((node) => node.server === server)?.role === 'replica') {
       const link = infoField(await server.command('INFO', 'replication'), 'master_link_status');
       if (link !== 'up') return [false, `replica ${server.port}: master_link_status ${link}`];
@@ -132,15 +140,20 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     Array.from({ length: masters * (1 + replicas) }, async () =>
       startRedisServer({
         args: [
-          '--cluster-enabled', 'yes',
+          '--cluster-enabled',
+          'yes',
           // Relative to --dir, i.e. inside the node's private temp dir, so nodes never share state.
-          '--cluster-config-file', 'nodes.conf',
+          '--cluster-config-file',
+          'nodes.conf',
           // The default bus port is port+10000, which overflows 65535 for high ephemeral ports.
-          '--cluster-port', String(await freePort()),
+          '--cluster-port',
+          String(await freePort()),
           // Short enough that fault tests see a failed node, and a replica take over, within seconds.
-          '--cluster-node-timeout', '2000',
+          '--cluster-node-timeout',
+          '2000',
           // Diskless sync waits 5 s for more replicas by default; ours should sync at once.
-          '--repl-diskless-sync-delay', '0',
+          '--repl-diskless-sync-delay',
+          '0',
         ],
       }),
     ),
@@ -166,7 +179,14 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   try {
     await runTool(
       'redis-cli',
-      ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'],
+      [
+        '--cluster',
+        'create',
+        ...nodes.map((node) => `127.0.0.1:${node.port}`),
+        '--cluster-replicas',
+        String(replicas),
+        '--cluster-yes',
+      ],
       CLUSTER_CREATE_TIMEOUT_MS,
     );
     await settled(CLUSTER_SETTLE_TIMEOUT_MS, masters * replicas);

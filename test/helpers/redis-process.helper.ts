@@ -53,7 +53,11 @@ export async function waitFor(timeoutMs: number, check: () => Promise<[boolean, 
  *
  * @returns the diagnostic of the successful check.
  */
-export async function waitOrThrow(what: string, timeoutMs: number, check: () => Promise<[boolean, string]>): Promise<string> {
+export async function waitOrThrow(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<[boolean, string]>,
+): Promise<string> {
   const [ok, detail] = await waitFor(timeoutMs, check);
   if (!ok) throw new Error(`${what} did not happen within ${timeoutMs} ms; last state: ${detail}`);
   return detail;
@@ -72,7 +76,11 @@ export function infoField(info: string, field: string): string | undefined {
  *
  * @throws when the replica has not caught up within `timeoutMs`.
  */
-export async function waitForReplicaCatchUp(master: RedisServerHandle, replica: RedisServerHandle, timeoutMs: number): Promise<void> {
+export async function waitForReplicaCatchUp(
+  master: RedisServerHandle,
+  replica: RedisServerHandle,
+  timeoutMs: number,
+): Promise<void> {
   const target = Number(infoField(await master.command('INFO', 'replication'), 'master_repl_offset'));
   await waitOrThrow(`replica ${replica.port} catching up with ${master.port}`, timeoutMs, async () => {
     const info = await replica.command('INFO', 'replication');

@@ -86,7 +86,8 @@ async function checkSettled(
     if (addr !== `127.0.0.1 ${master.port}`) return [false, `sentinel ${sentinel.port} names ${addr}`];
     const listed = await listedReplicas(sentinel, masterName);
     const unhealthy = replicas.find((replica) => listed.get(replica.port) !== 'slave');
-    if (unhealthy) return [false, `sentinel ${sentinel.port} lists ${unhealthy.port} with flags ${listed.get(unhealthy.port)}`];
+    if (unhealthy)
+      return [false, `sentinel ${sentinel.port} lists ${unhealthy.port} with flags ${listed.get(unhealthy.port)}`];
   }
   return [true, ''];
 }
@@ -141,22 +142,29 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       sentinelServers.push(sentinel);
     }
 
-    await waitOrThrow(`sentinels knowing ${masterName}, ${replicaCount} replicas and each other`, SENTINEL_READY_TIMEOUT_MS, async () => {
-      for (const replica of replicas) {
-        const link = infoField(await replica.command('INFO', 'replication'), 'master_link_status');
-        if (link !== 'up') return [false, `replica ${replica.port}: master_link_status ${link}`];
-      }
-      for (const sentinel of sentinelServers) {
-        const addr = (await sentinel.command('SENTINEL', 'get-master-addr-by-name', masterName)).split(/\s+/).join(' ');
-        if (addr !== `127.0.0.1 ${master.port}`) return [false, `sentinel ${sentinel.port} names ${addr}`];
-        // SENTINEL MASTER replies field/value lines.
-        const lines = (await sentinel.command('SENTINEL', 'MASTER', masterName)).split('\n');
-        const field = (name: string): string | undefined => lines[lines.indexOf(name) + 1];
-        const seen = `${field('num-slaves')} replicas, ${field('num-other-sentinels')} other sentinels`;
-        if (seen !== `${replicaCount} replicas, ${sentinelCount - 1} other sentinels`) return [false, `sentinel ${sentinel.port} knows ${seen}`];
-      }
-      return [true, ''];
-    });
+    await waitOrThrow(
+      `sentinels knowing ${masterName}, ${replicaCount} replicas and each other`,
+      SENTINEL_READY_TIMEOUT_MS,
+      async () => {
+        for (const replica of replicas) {
+          const link = infoField(await replica.command('INFO', 'replication'), 'master_link_status');
+          if (link !== 'up') return [false, `replica ${replica.port}: master_link_status ${link}`];
+        }
+        for (const sentinel of sentinelServers) {
+          const addr = (await sentinel.command('SENTINEL', 'get-master-addr-by-name', masterName))
+            .split(/\s+/)
+            .join(' ');
+          if (addr !== `127.0.0.1 ${master.port}`) return [false, `sentinel ${sentinel.port} names ${addr}`];
+          // SENTINEL MASTER replies field/value lines.
+          const lines = (await sentinel.command('SENTINEL', 'MASTER', masterName)).split('\n');
+          const field = (name: string): string | undefined => lines[lines.indexOf(name) + 1];
+          const seen = `${field('num-slaves')} replicas, ${field('num-other-sentinels')} other sentinels`;
+          if (seen !== `${replicaCount} replicas, ${sentinelCount - 1} other sentinels`)
+            return [false, `sentinel ${sentinel.port} knows ${seen}`];
+        }
+        return [true, ''];
+      },
+    );
 
     const dataNodes = [master, ...replicas];
     return {

@@ -181,13 +181,19 @@ class ManagedRedisServer implements RedisServerHandle {
   async launch(): Promise<void> {
     const argv = [
       ...(this.configFile === undefined ? [] : [this.configFile]),
-      '--port', String(this.port),
-      '--bind', '127.0.0.1',
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
       // No persistence: tests must start empty and exits must be instant.
-      '--save', '',
-      '--appendonly', 'no',
-      '--daemonize', 'no',
-      '--dir', this.dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      '--dir',
+      this.dir,
       ...this.args,
     ];
     // (Re-)register here rather than in startRedisServer so a restart() after
@@ -346,7 +352,11 @@ class ManagedRedisServer implements RedisServerHandle {
    * loop alive while we wait, which the unref'd child alone would not.
    */
   private waitExit(): Promise<boolean> {
-    return within(this.exited.then(() => true), EXIT_TIMEOUT_MS, false);
+    return within(
+      this.exited.then(() => true),
+      EXIT_TIMEOUT_MS,
+      false,
+    );
   }
 
   private async waitClosed(): Promise<void> {

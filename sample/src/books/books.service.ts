@@ -6,10 +6,30 @@ import type { Book, BookSummary } from './book.interface.js';
 const UPSTREAM_LATENCY_MS = 300;
 
 const CATALOGUE: readonly Book[] = [
-  { isbn: '9780262033848', title: 'Introduction to Algorithms', authors: ['Thomas H. Cormen', 'Charles E. Leiserson', 'Ronald L. Rivest', 'Clifford Stein'], year: 2009 },
-  { isbn: '9780262510875', title: 'Structure and Interpretation of Computer Programs', authors: ['Harold Abelson', 'Gerald Jay Sussman'], year: 1996 },
-  { isbn: '9780131103627', title: 'The C Programming Language', authors: ['Brian W. Kernighan', 'Dennis M. Ritchie'], year: 1988 },
-  { isbn: '9780201633610', title: 'Design Patterns', authors: ['Erich Gamma', 'Richard Helm', 'Ralph Johnson', 'John Vlissides'], year: 1994 },
+  {
+    isbn: '9780262033848',
+    title: 'Introduction to Algorithms',
+    authors: ['Thomas H. Cormen', 'Charles E. Leiserson', 'Ronald L. Rivest', 'Clifford Stein'],
+    year: 2009,
+  },
+  {
+    isbn: '9780262510875',
+    title: 'Structure and Interpretation of Computer Programs',
+    authors: ['Harold Abelson', 'Gerald Jay Sussman'],
+    year: 1996,
+  },
+  {
+    isbn: '9780131103627',
+    title: 'The C Programming Language',
+    authors: ['Brian W. Kernighan', 'Dennis M. Ritchie'],
+    year: 1988,
+  },
+  {
+    isbn: '9780201633610',
+    title: 'Design Patterns',
+    authors: ['Erich Gamma', 'Richard Helm', 'Ralph Johnson', 'John Vlissides'],
+    year: 1994,
+  },
   { isbn: '9780201835953', title: 'The Mythical Man-Month', authors: ['Frederick P. Brooks Jr.'], year: 1995 },
 ];
 

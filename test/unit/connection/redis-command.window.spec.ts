@@ -28,7 +28,11 @@ class HandSettled {
   }
 }
 
-const outcome = (p: Promise<unknown>): Promise<unknown> => p.then((v) => v, (e: unknown) => e);
+const outcome = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    (v) => v,
+    (e: unknown) => e,
+  );
 
 describe('CommandWindow', () => {
   let window: CommandWindow | undefined;
@@ -138,7 +142,12 @@ describe('CommandWindow', () => {
 
   it('a command that throws synchronously is a rejection that frees its slot and is reported to the observer', async () => {
     const events: string[] = [];
-    window = new CommandWindow(1_000, { succeeded: () => events.push('ok'), failed: (e) => events.push(`failed:${(e as Error).message}`) }, 1, 10);
+    window = new CommandWindow(
+      1_000,
+      { succeeded: () => events.push('ok'), failed: (e) => events.push(`failed:${(e as Error).message}`) },
+      1,
+      10,
+    );
     const target = new HandSettled();
     const thrown = outcome(
       window.submit(

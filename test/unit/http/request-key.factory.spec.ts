@@ -1,12 +1,22 @@
-import { createRequestKeyFactory as compileRequestKey, defaultRequestKey, type RequestKeySource } from '../../../lib/http/request-key.factory.js';
+import {
+  createRequestKeyFactory as compileRequestKey,
+  defaultRequestKey,
+  type RequestKeySource,
+} from '../../../lib/http/request-key.factory.js';
 import { DEFAULTS } from '../../../lib/options/redis-cache-options.defaults.js';
 
-const CREDENTIALS = { credentialHeaders: DEFAULTS.http.credentialHeaders, credentialQueryParams: DEFAULTS.http.credentialQueryParams };
+const CREDENTIALS = {
+  credentialHeaders: DEFAULTS.http.credentialHeaders,
+  credentialQueryParams: DEFAULTS.http.credentialQueryParams,
+};
 const createRequestKeyFactory = (template: string | undefined, missing?: 'bypass' | 'empty') =>
   compileRequestKey(template, { ...CREDENTIALS, missing });
 
 /** A request whose parts count how often they are read, as Express 5's lazy `req.query` would. */
-function countingSource(parts: Partial<Record<'params' | 'query' | 'user', unknown>>, headers: RequestKeySource['headers'] = {}) {
+function countingSource(
+  parts: Partial<Record<'params' | 'query' | 'user', unknown>>,
+  headers: RequestKeySource['headers'] = {},
+) {
   const reads = { params: 0, query: 0, user: 0 };
   const source: RequestKeySource = {
     method: 'GET',
@@ -49,7 +59,10 @@ describe('createRequestKeyFactory', () => {
   });
 
   it('tells which headers it reads and whether it identifies the caller', () => {
-    expect(createRequestKeyFactory('r:{headers.X-Tenant}')).toMatchObject({ headers: ['x-tenant'], perPrincipal: false });
+    expect(createRequestKeyFactory('r:{headers.X-Tenant}')).toMatchObject({
+      headers: ['x-tenant'],
+      perPrincipal: false,
+    });
     expect(createRequestKeyFactory('r:{user.id}')).toMatchObject({ userPaths: [['id']], perPrincipal: true });
   });
 
@@ -60,8 +73,12 @@ describe('createRequestKeyFactory', () => {
 
 describe('defaultRequestKey', () => {
   it('sorts the query by name and maps HEAD to GET', () => {
-    expect(defaultRequestKey({ method: 'HEAD', url: '/a?b=2&a=1' })).toBe(defaultRequestKey({ method: 'GET', url: '/a?a=1&b=2' }));
-    expect(defaultRequestKey({ method: 'GET', url: '/a?a=1' })).not.toBe(defaultRequestKey({ method: 'GET', url: '/a?a=2' }));
+    expect(defaultRequestKey({ method: 'HEAD', url: '/a?b=2&a=1' })).toBe(
+      defaultRequestKey({ method: 'GET', url: '/a?a=1&b=2' }),
+    );
+    expect(defaultRequestKey({ method: 'GET', url: '/a?a=1' })).not.toBe(
+      defaultRequestKey({ method: 'GET', url: '/a?a=2' }),
+    );
   });
 });
 
@@ -77,7 +94,9 @@ describe('request keys never merge callers, never hold secrets', () => {
   });
 
   it('runs a request uncached (throws) when a placeholder reads nothing, unless missing values are allowed', () => {
-    expect(() => createRequestKeyFactory('q:{query.pgae}').build(source({ query: { page: '2' } }))).toThrow(/query\.pgae/);
+    expect(() => createRequestKeyFactory('q:{query.pgae}').build(source({ query: { page: '2' } }))).toThrow(
+      /query\.pgae/,
+    );
     expect(() => createRequestKeyFactory('u:{user.idd}').build(source({ user: { id: 'a' } }))).toThrow(/read nothing/);
     expect(createRequestKeyFactory('q:{query.page}', 'empty').build(source({ query: {} }))).toBe('q:%u');
   });
@@ -107,7 +126,9 @@ describe('request keys never merge callers, never hold secrets', () => {
       expect(key).not.toContain('s3cret');
     }
     const set = new Set(DEFAULTS.http.credentialQueryParams);
-    expect(defaultRequestKey({ method: 'GET', url: '/l?token=a' }, set)).not.toBe(defaultRequestKey({ method: 'GET', url: '/l?token=b' }, set));
+    expect(defaultRequestKey({ method: 'GET', url: '/l?token=a' }, set)).not.toBe(
+      defaultRequestKey({ method: 'GET', url: '/l?token=b' }, set),
+    );
   });
 
   it('keeps invalid percent-encoding apart in the default key (?q=%FF vs ?q=%FE), and valid encodings canonical', () => {

@@ -5,7 +5,13 @@ describe('unkeyed headers', () => {
   const configured = ['host', 'x-forwarded-*', 'x-real-ip'];
   const request = (): HttpRequest => ({
     method: 'GET',
-    headers: { host: 'evil.example', 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https', 'x-real-ip': '7.7.7.7', accept: 'a' },
+    headers: {
+      host: 'evil.example',
+      'x-forwarded-for': '6.6.6.6',
+      'x-forwarded-proto': 'https',
+      'x-real-ip': '7.7.7.7',
+      accept: 'a',
+    },
     socket: { localAddress: '127.0.0.1', localPort: 3000 },
   });
 

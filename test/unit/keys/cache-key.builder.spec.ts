@@ -111,7 +111,9 @@ describe('CacheKeyBuilder', () => {
     const text = fc.oneof(
       fc.string({ unit: 'grapheme', maxLength: 400 }),
       fc.string({ unit: 'grapheme-ascii', minLength: 400, maxLength: 700 }),
-      fc.array(fc.constantFrom('a', 'é', '€', '🐈', ':'), { minLength: 100, maxLength: 300 }).map((parts) => parts.join('')),
+      fc
+        .array(fc.constantFrom('a', 'é', '€', '🐈', ':'), { minLength: 100, maxLength: 300 })
+        .map((parts) => parts.join('')),
     );
     fc.assert(
       fc.property(text, (key) => {
@@ -133,7 +135,9 @@ describe('CacheKeyBuilder', () => {
   it('property: different keys never give the same stored key', () => {
     const longish = fc.oneof(
       fc.string({ unit: 'grapheme', maxLength: 300 }),
-      fc.array(fc.constantFrom('a', 'é', '€', '🐈', '_', '#'), { minLength: 150, maxLength: 260 }).map((parts) => parts.join('')),
+      fc
+        .array(fc.constantFrom('a', 'é', '€', '🐈', '_', '#'), { minLength: 150, maxLength: 260 })
+        .map((parts) => parts.join('')),
     );
     fc.assert(
       fc.property(longish, longish, (a, b) => {

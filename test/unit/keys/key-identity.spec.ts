@@ -91,13 +91,17 @@ describe('declaredParameterCount', () => {
 
 describe('method key placeholders checked at bootstrap', () => {
   it('refuses an argument index beyond the declared parameters, naming it', () => {
-    expect(() => createMethodKeyFactory('item:{5}', 'S.m', { parameterCount: 1 })).toThrow(/"\{5\}" reads argument 5, but the method declares 1 parameter/);
+    expect(() => createMethodKeyFactory('item:{5}', 'S.m', { parameterCount: 1 })).toThrow(
+      /"\{5\}" reads argument 5, but the method declares 1 parameter/,
+    );
     expect(() => createMethodKeyFactory('item:{1.id}', 'S.m', { parameterCount: 1 })).toThrow(TypeError);
     expect(() => createMethodKeyFactory('item:{0.id}', 'S.m', { parameterCount: 1 })).not.toThrow();
   });
 
   it('refuses a placeholder that does not start with an argument index', () => {
-    expect(() => createMethodKeyFactory('item:{id}', 'S.m', { parameterCount: 1 })).toThrow(/does not name an argument/);
+    expect(() => createMethodKeyFactory('item:{id}', 'S.m', { parameterCount: 1 })).toThrow(
+      /does not name an argument/,
+    );
     expect(() => createMethodKeyFactory('item:{length}', 'S.m')).toThrow(/does not name an argument/);
   });
 

@@ -49,7 +49,9 @@ describe('compileKeyTemplate', () => {
     });
 
     it('interpolates a Date as its ISO string, with ":" escaped', () => {
-      expect(compileKeyTemplate('d:{0}')([new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6))])).toBe('d:2024-01-02T03%3A04%3A05.006Z');
+      expect(compileKeyTemplate('d:{0}')([new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6))])).toBe(
+        'd:2024-01-02T03%3A04%3A05.006Z',
+      );
     });
 
     it('interpolates objects with sorted keys, so key order does not matter', () => {
@@ -67,7 +69,9 @@ describe('compileKeyTemplate', () => {
 
     it('sorts keys of nested objects too', () => {
       const key = compileKeyTemplate('q:{0}');
-      expect(key([{ outer: { z: 1, y: [{ d: 1, c: 2 }] }, a: null }])).toBe(key([{ a: null, outer: { y: [{ c: 2, d: 1 }], z: 1 } }]));
+      expect(key([{ outer: { z: 1, y: [{ d: 1, c: 2 }] }, a: null }])).toBe(
+        key([{ a: null, outer: { y: [{ c: 2, d: 1 }], z: 1 } }]),
+      );
       expect(key([{ outer: { z: 1 } }])).not.toBe(key([{ outer: { z: 2 } }]));
     });
   });
@@ -135,7 +139,9 @@ describe('compileKeyTemplate', () => {
         }
       }
       expect(compileKeyTemplate('p:{0.id}')([new User('alice')])).toBe('p:alice');
-      expect(compileKeyTemplate('p:{0.id}')([new User('alice')])).not.toBe(compileKeyTemplate('p:{0.id}')([new User('bob')]));
+      expect(compileKeyTemplate('p:{0.id}')([new User('alice')])).not.toBe(
+        compileKeyTemplate('p:{0.id}')([new User('bob')]),
+      );
     });
 
     it('reads inherited getters (Mongoose-style documents) but never inherited methods', () => {
@@ -264,7 +270,9 @@ describe('compileKeyTemplate', () => {
         .tuple(fc.array(fc.constantFrom(...DANGEROUS), { maxLength: 12 }), cuts, cuts)
         .map(([chars, cutsA, cutsB]): [string[], string[]] => [splitAt(chars, cutsA), splitAt(chars, cutsB)]);
       const nearCopy = list.chain((a) =>
-        fc.tuple(fc.nat({ max: arity - 1 }), dangerous).map(([i, s]): [string[], string[]] => [a, a.map((v, j) => (j === i ? s : v))]),
+        fc
+          .tuple(fc.nat({ max: arity - 1 }), dangerous)
+          .map(([i, s]): [string[], string[]] => [a, a.map((v, j) => (j === i ? s : v))]),
       );
       // The same list with one character of one element swapped for an escape-like text.
       const tokens = [...DANGEROUS, ...ESCAPE_LIKE];
@@ -276,7 +284,13 @@ describe('compileKeyTemplate', () => {
           chars.splice(at % (chars.length + 1), chars.length === 0 ? 0 : 1, token);
           return [a, a.map((v, j) => (j === index ? chars.join('') : v))];
         });
-      return fc.oneof(independent, resplit, nearCopy, substituted, list.map((a): [string[], string[]] => [a, [...a]]));
+      return fc.oneof(
+        independent,
+        resplit,
+        nearCopy,
+        substituted,
+        list.map((a): [string[], string[]] => [a, [...a]]),
+      );
     }
 
     /** Splits `chars` into `cuts.length + 1` strings at the given points (taken modulo the length). */
@@ -286,7 +300,8 @@ describe('compileKeyTemplate', () => {
       return bounds.slice(1).map((end, i) => chars.slice(bounds[i], end).join(''));
     }
 
-    const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+    const sameList = (a: readonly string[], b: readonly string[]): boolean =>
+      a.length === b.length && a.every((v, i) => v === b[i]);
 
     it.each([
       ['{0}:{1}', 2],

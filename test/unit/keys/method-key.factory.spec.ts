@@ -19,7 +19,14 @@ describe('createMethodKeyFactory', () => {
     });
 
     it('tells argument lists apart by type and position', () => {
-      const keys = [factory([1]), factory(['1']), factory([1, undefined]), factory([undefined, 1]), factory([[1]]), factory([])];
+      const keys = [
+        factory([1]),
+        factory(['1']),
+        factory([1, undefined]),
+        factory([undefined, 1]),
+        factory([[1]]),
+        factory([]),
+      ];
       expect(new Set(keys).size).toBe(keys.length);
     });
 
@@ -68,7 +75,10 @@ describe('createMethodKeyFactory', () => {
       ['an object', { toString: () => 'x' }],
       ['a String object', new String('x')],
     ])('throws a TypeError when the function returns %s', (_, result) => {
-      const factory = createMethodKeyFactory(keyFn(() => result), 'S.m');
+      const factory = createMethodKeyFactory(
+        keyFn(() => result),
+        'S.m',
+      );
       expect(() => factory([])).toThrow(TypeError);
     });
 

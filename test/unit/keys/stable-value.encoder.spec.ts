@@ -42,7 +42,12 @@ function reverseKeys(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value).reverse()) {
-    Object.defineProperty(out, key, { value: reverseKeys((value as Record<string, unknown>)[key]), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, key, {
+      value: reverseKeys((value as Record<string, unknown>)[key]),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }
@@ -89,7 +94,24 @@ describe('encodeStableValue', () => {
 
   describe('primitives', () => {
     it('distinguishes 1, "1", 1n, true, "true", null, "null", undefined and "undefined"', () => {
-      const values = [1, '1', 1n, true, 'true', false, 'false', null, 'null', undefined, 'undefined', 0, '0', 0n, '', '1n'];
+      const values = [
+        1,
+        '1',
+        1n,
+        true,
+        'true',
+        false,
+        'false',
+        null,
+        'null',
+        undefined,
+        'undefined',
+        0,
+        '0',
+        0n,
+        '',
+        '1n',
+      ];
       const encodings = values.map((v) => encodeStableValue(v));
       expect(new Set(encodings).size).toBe(values.length);
     });
@@ -130,8 +152,14 @@ describe('encodeStableValue', () => {
     });
 
     it('encodes a Map independently of insertion order, and apart from an object', () => {
-      const forward = new Map<unknown, unknown>([['a', 1], ['b', 2]]);
-      const backward = new Map<unknown, unknown>([['b', 2], ['a', 1]]);
+      const forward = new Map<unknown, unknown>([
+        ['a', 1],
+        ['b', 2],
+      ]);
+      const backward = new Map<unknown, unknown>([
+        ['b', 2],
+        ['a', 1],
+      ]);
       expect(encodeStableValue(forward)).toBe(encodeStableValue(backward));
       expect(collide(forward, { a: 1, b: 2 })).toBe(false);
       expect(collide(new Map([[1, 'x']]), new Map([['1', 'x']]))).toBe(false);

@@ -64,7 +64,14 @@ describe('resolveRedisCacheOptions', () => {
         cacheNull: true,
         store: 'memory',
       });
-      expect(resolved).toMatchObject({ prefix: 'shop', namespace: 'v2.users', ttlMs: 600_000, failOpen: false, cacheNull: true, store: 'memory' });
+      expect(resolved).toMatchObject({
+        prefix: 'shop',
+        namespace: 'v2.users',
+        ttlMs: 600_000,
+        failOpen: false,
+        cacheNull: true,
+        store: 'memory',
+      });
       expect(resolved.connection).toEqual({
         kind: 'standalone',
         client: { url: 'rediss://cache.internal:6380/2' },
@@ -80,10 +87,13 @@ describe('resolveRedisCacheOptions', () => {
       expect(resolveRedisCacheOptions({ serializer: own }).serializer).toBe(own);
     });
 
-    it.each([['a'], ['x'.repeat(32)], ['json-v2.1+gzip'], ['My_Serializer'], ['0.9']])('keeps a serializer with the id %p', (id) => {
-      const serializer = { id, serialize: () => '', deserialize: () => null };
-      expect(resolveRedisCacheOptions({ serializer }).serializer).toBe(serializer);
-    });
+    it.each([['a'], ['x'.repeat(32)], ['json-v2.1+gzip'], ['My_Serializer'], ['0.9']])(
+      'keeps a serializer with the id %p',
+      (id) => {
+        const serializer = { id, serialize: () => '', deserialize: () => null };
+        expect(resolveRedisCacheOptions({ serializer }).serializer).toBe(serializer);
+      },
+    );
 
     it('chooses a cluster or a sentinel connection when given', () => {
       const cluster = { rootNodes: [{ url: 'redis://10.0.0.1:7000' }] };
@@ -162,15 +172,51 @@ describe('resolveRedisCacheOptions', () => {
       ['a sentinel without a name', { sentinel: { sentinelRootNodes: [] } }, 'sentinel'],
       ['a serializer object without methods', { serializer: { id: 'x' } }, 'serializer'],
       ['an unknown serializer name', { serializer: 'yaml' }, 'serializer'],
-      ['a serializer id of 40 characters', { serializer: { id: longId, serialize: () => '', deserialize: () => null } }, 'serializer.id'],
-      ['a serializer id with a space', { serializer: { id: 'my json', serialize: () => '', deserialize: () => null } }, 'serializer.id'],
-      ['an empty serializer id', { serializer: { id: '', serialize: () => '', deserialize: () => null } }, 'serializer.id'],
-      ['a serializer id of 33 characters', { serializer: { id: 'x'.repeat(33), serialize: () => '', deserialize: () => null } }, 'serializer.id'],
-      ['a serializer id with a colon (the header separator)', { serializer: { id: 'json:v2', serialize: () => '', deserialize: () => null } }, 'serializer.id'],
-      ['a serializer id with a newline (the header terminator)', { serializer: { id: 'json\nv2', serialize: () => '', deserialize: () => null } }, 'serializer.id'],
-      ['a serializer id with a non-ASCII letter', { serializer: { id: 'jsön', serialize: () => '', deserialize: () => null } }, 'serializer.id'],
-      ['a serializer id with a slash', { serializer: { id: 'json/v2', serialize: () => '', deserialize: () => null } }, 'serializer.id'],
-      ['a serializer id that is not a string', { serializer: { id: 7, serialize: () => '', deserialize: () => null } }, 'serializer.id'],
+      [
+        'a serializer id of 40 characters',
+        { serializer: { id: longId, serialize: () => '', deserialize: () => null } },
+        'serializer.id',
+      ],
+      [
+        'a serializer id with a space',
+        { serializer: { id: 'my json', serialize: () => '', deserialize: () => null } },
+        'serializer.id',
+      ],
+      [
+        'an empty serializer id',
+        { serializer: { id: '', serialize: () => '', deserialize: () => null } },
+        'serializer.id',
+      ],
+      [
+        'a serializer id of 33 characters',
+        { serializer: { id: 'x'.repeat(33), serialize: () => '', deserialize: () => null } },
+        'serializer.id',
+      ],
+      [
+        'a serializer id with a colon (the header separator)',
+        { serializer: { id: 'json:v2', serialize: () => '', deserialize: () => null } },
+        'serializer.id',
+      ],
+      [
+        'a serializer id with a newline (the header terminator)',
+        { serializer: { id: 'json\nv2', serialize: () => '', deserialize: () => null } },
+        'serializer.id',
+      ],
+      [
+        'a serializer id with a non-ASCII letter',
+        { serializer: { id: 'jsön', serialize: () => '', deserialize: () => null } },
+        'serializer.id',
+      ],
+      [
+        'a serializer id with a slash',
+        { serializer: { id: 'json/v2', serialize: () => '', deserialize: () => null } },
+        'serializer.id',
+      ],
+      [
+        'a serializer id that is not a string',
+        { serializer: { id: 7, serialize: () => '', deserialize: () => null } },
+        'serializer.id',
+      ],
       ['failOpen "yes"', { failOpen: 'yes' }, 'failOpen'],
       ['cacheNull 1', { cacheNull: 1 }, 'cacheNull'],
       ['maxValueBytes below 64', { maxValueBytes: 10 }, 'maxValueBytes'],
@@ -187,7 +233,10 @@ describe('resolveRedisCacheOptions', () => {
     it.each<[string, RedisCacheModuleOptions]>([
       ['url and cluster', { url: 'redis://a:6379', cluster: { rootNodes: [{ url: 'redis://b:7000' }] } }],
       ['client and sentinel', { client: { url: 'redis://a:6379' }, sentinel: { name: 'm', sentinelRootNodes: [] } }],
-      ['cluster and sentinel', { cluster: { rootNodes: [{ url: 'redis://b:7000' }] }, sentinel: { name: 'm', sentinelRootNodes: [] } }],
+      [
+        'cluster and sentinel',
+        { cluster: { rootNodes: [{ url: 'redis://b:7000' }] }, sentinel: { name: 'm', sentinelRootNodes: [] } },
+      ],
     ])('rejects two connection kinds at once (%s)', (_, options) => {
       const error = rejectionOf(options);
       expect(error.field).toMatch(/url\/client.*cluster.*sentinel/);

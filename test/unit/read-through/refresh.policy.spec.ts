@@ -5,12 +5,21 @@ const entry = (freshUntil: number, loadMs = 100): CacheEntry => ({ value: 1, cre
 
 describe('decideRefresh', () => {
   it('never refreshes without grace or early refresh', () => {
-    expect(decideRefresh({ graceMs: 0, earlyRefreshBeta: 0 }, entry(1_000), 5_000)).toEqual({ stale: false, refresh: false });
+    expect(decideRefresh({ graceMs: 0, earlyRefreshBeta: 0 }, entry(1_000), 5_000)).toEqual({
+      stale: false,
+      refresh: false,
+    });
   });
 
   it('serves stale and refreshes past the TTL within the grace', () => {
-    expect(decideRefresh({ graceMs: 10_000, earlyRefreshBeta: 0 }, entry(1_000), 1_000)).toEqual({ stale: true, refresh: true });
-    expect(decideRefresh({ graceMs: 10_000, earlyRefreshBeta: 0 }, entry(1_000), 999)).toEqual({ stale: false, refresh: false });
+    expect(decideRefresh({ graceMs: 10_000, earlyRefreshBeta: 0 }, entry(1_000), 1_000)).toEqual({
+      stale: true,
+      refresh: true,
+    });
+    expect(decideRefresh({ graceMs: 10_000, earlyRefreshBeta: 0 }, entry(1_000), 999)).toEqual({
+      stale: false,
+      refresh: false,
+    });
   });
 
   it('refreshes early (XFetch) more often for slow values and closer to the expiry', () => {

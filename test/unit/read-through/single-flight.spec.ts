@@ -19,14 +19,19 @@ describe('SingleFlight', () => {
       await nextTurn();
       throw failure;
     };
-    const errors = await Promise.all([1, 2].map(() => flights.run('e', flights.ticket(), failing).catch((e: unknown) => e)));
+    const errors = await Promise.all(
+      [1, 2].map(() => flights.run('e', flights.ticket(), failing).catch((e: unknown) => e)),
+    );
     expect(errors).toEqual([failure, failure]);
     expect(runs).toBe(2);
   });
 
   it('keeps keys apart', async () => {
     const flights = new SingleFlight();
-    const [a, b] = await Promise.all([flights.run('a', flights.ticket(), async () => 'A'), flights.run('b', flights.ticket(), async () => 'B')]);
+    const [a, b] = await Promise.all([
+      flights.run('a', flights.ticket(), async () => 'A'),
+      flights.run('b', flights.ticket(), async () => 'B'),
+    ]);
     expect([a, b]).toEqual(['A', 'B']);
   });
 

@@ -45,7 +45,13 @@ export function processOn(store: MemoryCacheStore): Process {
 }
 
 /** A load whose work takes `workMs`, then stores `value` and records when it landed. */
-export function load(store: MemoryCacheStore, proc: Process, value: string, workMs: number, landed: { at?: number } = {}): LockedLoad<string> {
+export function load(
+  store: MemoryCacheStore,
+  proc: Process,
+  value: string,
+  workMs: number,
+  landed: { at?: number } = {},
+): LockedLoad<string> {
   return {
     label: 'Test.load',
     work: async () => {
@@ -74,4 +80,3 @@ export function captureTokens(store: MemoryCacheStore): string[] {
   });
   return tokens;
 }
-

@@ -38,7 +38,9 @@ describe('StampedeLock: the holder', () => {
     expect(renewals).toBe(1);
     expect(await running).toBe('v');
     expect(renew.mock.calls.length).toBe(renewals);
-    expect(holder.warn.mock.calls.some(([message]) => message.includes('the lock expired before the method finished'))).toBe(true);
+    expect(
+      holder.warn.mock.calls.some(([message]) => message.includes('the lock expired before the method finished')),
+    ).toBe(true);
     // Its release was a compare-and-delete: the successor still holds the lock.
     expect(await store.acquireLock(LOCK_KEY, 'third', 10_000)).toBe(false);
   });

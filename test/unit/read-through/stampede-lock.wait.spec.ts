@@ -63,7 +63,7 @@ describe('StampedeLock: the waiter', () => {
     expect(waiter.reads).toBeGreaterThanOrEqual(5);
   });
 
-  it('takes over once a dead holder\'s lock expires (within its ttl) and runs the work itself', async () => {
+  it("takes over once a dead holder's lock expires (within its ttl) and runs the work itself", async () => {
     const store = new MemoryCacheStore(bounds);
     // A holder that took the lock and died: nobody renews or releases it.
     expect(await store.acquireLock(LOCK_KEY, 'dead-holder', 300)).toBe(true);
@@ -85,7 +85,9 @@ describe('StampedeLock: the waiter', () => {
     const held = holder.lock.run(LOCK_KEY, { ttlMs: 150, waitMs: 5_000 }, load(store, holder, 'from-holder', 800));
     await sleep(20);
     const startedAt = Date.now();
-    expect(await waiter.lock.run(LOCK_KEY, { ttlMs: 150, waitMs: 200 }, load(store, waiter, 'from-waiter', 10))).toBe('from-waiter');
+    expect(await waiter.lock.run(LOCK_KEY, { ttlMs: 150, waitMs: 200 }, load(store, waiter, 'from-waiter', 10))).toBe(
+      'from-waiter',
+    );
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(190);
     expect(await held).toBe('from-holder');
     expect([holder.runs, waiter.runs]).toEqual([1, 1]);

@@ -68,6 +68,7 @@ describe('JsonSerializer', () => {
       ['NaN', { n: NaN }],
       ['Infinity', [Infinity]],
       ['an undefined array item', [1, undefined]],
+      // eslint-disable-next-line no-sparse-arrays -- the hole is the case under test
       ['an array hole', [1, , 3]],
       ['a function in an array', [() => 1]],
       ['an object with its own toJSON', { v: { toJSON: () => 'other' } }],
@@ -83,7 +84,14 @@ describe('JsonSerializer', () => {
           readonly y: number,
         ) {}
       }
-      for (const value of [{ a: [1, [2, null]], s: 'x\uD800y', n: -1.5, t: true }, [null, 'a', 0], new Point(1, 2), 'text', 3, null]) {
+      for (const value of [
+        { a: [1, [2, null]], s: 'x\uD800y', n: -1.5, t: true },
+        [null, 'a', 0],
+        new Point(1, 2),
+        'text',
+        3,
+        null,
+      ]) {
         expect(JSON.stringify(serializer.deserializeText(serializer.serialize(value)))).toBe(JSON.stringify(value));
       }
       expect(serializer.deserializeText(serializer.serialize(new Point(1, 2)))).toEqual({ x: 1, y: 2 });

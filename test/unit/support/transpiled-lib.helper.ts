@@ -39,7 +39,10 @@ export class TranspiledLib {
 
   /** Runs an ESM `script` (imports relative to lib/, e.g. './utils/duration.util.js') and parses its stdout as JSON. */
   runJson<T>(script: string): T {
-    const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: this.dir, encoding: 'utf8' });
+    const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: this.dir,
+      encoding: 'utf8',
+    });
     return JSON.parse(stdout) as T;
   }
 

@@ -1,4 +1,7 @@
-import { assertSerializerConformance, SERIALIZER_CONFORMANCE_CASES } from '../../../lib/testing/serializer-conformance.suite.js';
+import {
+  assertSerializerConformance,
+  SERIALIZER_CONFORMANCE_CASES,
+} from '../../../lib/testing/serializer-conformance.suite.js';
 import { CacheSerializer } from '../../../lib/serializers/cache.serializer.js';
 import { JsonSerializer } from '../../../lib/serializers/json.serializer.js';
 import { MsgpackSerializer } from '../../../lib/serializers/msgpack.serializer.js';
@@ -38,7 +41,6 @@ class SharingSerializer extends CacheSerializer {
   }
 }
 
-
 const ID_CHECK = 'has an id of 1 to 32 of A-Z a-z 0-9 . _ + -';
 
 function aggregateOf(serializer: CacheSerializer): AggregateError {
@@ -74,7 +76,9 @@ describe('assertSerializerConformance', () => {
     const error = aggregateOf(new TruncatingSerializer());
     const failed = error.errors.map((e: Error) => e.message);
     expect(failed.some((m: string) => m.startsWith('round-trips a 1 MB string'))).toBe(true);
-    expect(failed.some((m: string) => m.startsWith('round-trips a string with unicode and control characters'))).toBe(true);
+    expect(failed.some((m: string) => m.startsWith('round-trips a string with unicode and control characters'))).toBe(
+      true,
+    );
     expect(failed.some((m: string) => m.startsWith('round-trips a plain object'))).toBe(false);
     expect(error.message).toContain('truncating');
     expect(error.message).toContain(`${error.errors.length} conformance check`);

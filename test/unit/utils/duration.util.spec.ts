@@ -54,9 +54,13 @@ describe('toMilliseconds', () => {
   it('property: "<n><unit>" equals n times the unit', () => {
     const units = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
     fc.assert(
-      fc.property(fc.nat({ max: 100_000 }), fc.constantFrom(...(Object.keys(units) as (keyof typeof units)[])), (n, unit) => {
-        expect(toMilliseconds(`${n}${unit}`)).toBe(n * units[unit]);
-      }),
+      fc.property(
+        fc.nat({ max: 100_000 }),
+        fc.constantFrom(...(Object.keys(units) as (keyof typeof units)[])),
+        (n, unit) => {
+          expect(toMilliseconds(`${n}${unit}`)).toBe(n * units[unit]);
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -20,7 +20,12 @@ function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: 
 /** Entries still linked in the deadline's internal list (white box: checks the list is trimmed). */
 function linkedEntries(deadline: OperationDeadline): number {
   let count = 0;
-  for (let entry = (deadline as unknown as { head?: { next?: unknown } }).head; entry; entry = entry.next as typeof entry) count++;
+  for (
+    let entry = (deadline as unknown as { head?: { next?: unknown } }).head;
+    entry;
+    entry = entry.next as typeof entry
+  )
+    count++;
   return count;
 }
 
@@ -91,7 +96,9 @@ describe('OperationDeadline', () => {
   it('keeps nothing after 1,000 quick operations have settled and one more is enqueued', async () => {
     deadline = new OperationDeadline(1_000);
     const runs = Array.from({ length: 1_000 }, (_, i) =>
-      deadline.run(i % 10 === 0 ? Promise.reject(new Error(`e${i}`)) : Promise.resolve(i), `op${i}`).catch((e: unknown) => e),
+      deadline
+        .run(i % 10 === 0 ? Promise.reject(new Error(`e${i}`)) : Promise.resolve(i), `op${i}`)
+        .catch((e: unknown) => e),
     );
     const settled = await Promise.all(runs);
     expect(settled.filter((r) => r instanceof Error)).toHaveLength(100);

@@ -11,9 +11,12 @@ describe('redact', () => {
     expect(redact(input)).toBe(expected);
   });
 
-  it.each([['redis://host:6379'], ['rediss://host:6380/2'], ['plain text with an @ sign'], ['']])('leaves %p unchanged', (input) => {
-    expect(redact(input)).toBe(input);
-  });
+  it.each([['redis://host:6379'], ['rediss://host:6380/2'], ['plain text with an @ sign'], ['']])(
+    'leaves %p unchanged',
+    (input) => {
+      expect(redact(input)).toBe(input);
+    },
+  );
 
   it('is idempotent', () => {
     const once = redact('redis://user:pass@host');

@@ -3,11 +3,11 @@
 // the real ones: the @ts-expect-error lines fail the check if an import came back untyped.
 import { Controller, Get, Injectable, Module, UseInterceptors } from '@nestjs/common';
 import {
-  JsonSerializer,
+  type JsonSerializer,
   ReadThrough,
   ReadThroughInterceptor,
   RedisCacheModule,
-  RedisCacheService,
+  type RedisCacheService,
   seconds,
   type Duration,
 } from 'nestjs-readthrough';
