@@ -24,7 +24,8 @@ export default tseslint.config(
       // Unused names are a type-check error already (noUnusedLocals / noUnusedParameters).
       '@typescript-eslint/no-unused-vars': 'off',
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      // Not consistent-type-imports: with emitDecoratorMetadata, a class imported for a constructor
+      // parameter's type is a runtime value Nest injects by (its --fix breaks DI).
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'no-console': 'error',
     },

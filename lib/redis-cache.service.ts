@@ -7,10 +7,10 @@ import { CacheKeyBuilder } from './keys/cache-key.builder.js';
 import { resolveName } from './options/redis-cache-options.resolver.js';
 import type { ResolvedRedisCacheOptions } from './options/resolved-redis-cache-options.interface.js';
 import { createReadThroughPolicy, type ReadThroughPolicy } from './read-through/read-through.policy.js';
-import { type ReadThroughExecutor, type ReadThroughStats } from './read-through/read-through.executor.js';
+import { ReadThroughExecutor, type ReadThroughStats } from './read-through/read-through.executor.js';
 import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from './redis-cache.constants.js';
 import type { CacheSerializer } from './serializers/cache.serializer.js';
-import { type CacheStore } from './store/cache.store.js';
+import { CacheStore } from './store/cache.store.js';
 import type { Duration } from './utils/duration.util.js';
 import { describeError } from './utils/redact.util.js';
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { type DiscoveryService, type MetadataScanner } from '@nestjs/core';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import {
   getReadThroughClassMetadata,
@@ -11,9 +11,9 @@ import { CacheKeyBuilder } from '../keys/cache-key.builder.js';
 import { declaredParameterCount } from '../keys/method-arity.util.js';
 import { createMethodKeyFactory, type MethodKeyFactory } from '../keys/method-key.factory.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
-import { type RoutePolicyRegistry } from '../http/route-policy.registry.js';
+import { RoutePolicyRegistry } from '../http/route-policy.registry.js';
 import { createReadThroughPolicy } from '../read-through/read-through.policy.js';
-import { type ReadThroughExecutor, type ReadThroughOutcome } from '../read-through/read-through.executor.js';
+import { ReadThroughExecutor, type ReadThroughOutcome } from '../read-through/read-through.executor.js';
 import { LOGGER_CONTEXT, READ_THROUGH_BINDINGS, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';

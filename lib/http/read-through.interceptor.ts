@@ -6,12 +6,12 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
-import { type HttpAdapterHost } from '@nestjs/core';
+import { HttpAdapterHost } from '@nestjs/core';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { CacheKeyBuilder } from '../keys/cache-key.builder.js';
 import { readPath } from '../keys/key-template.compiler.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
-import { type ReadThroughExecutor, type ReadThroughOutcome } from '../read-through/read-through.executor.js';
+import { ReadThroughExecutor, type ReadThroughOutcome } from '../read-through/read-through.executor.js';
 import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
@@ -27,10 +27,10 @@ import {
 } from './http-request.access.js';
 import { carriesBody, RequestCredentials } from './request-credentials.util.js';
 import type { SentResponse } from './response.capture.js';
-import { replayEntry } from './response.replay.js';
-import { appendVary, produceRoute, snapshot, type Production } from './route-production.js';
+import { replayEntry, type ReplayContext } from './response.replay.js';
+import { appendVary, produceRoute, type Production } from './route-production.js';
 import type { CachedResponse, CacheStatus } from './http-cache.types.js';
-import { type RoutePolicyRegistry, type RoutePolicy } from './route-policy.registry.js';
+import { RoutePolicyRegistry, type RoutePolicy } from './route-policy.registry.js';
 
 export type { CachedResponse, CacheStatus } from './http-cache.types.js';
 
@@ -68,6 +68,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
   private readonly credentials: RequestCredentials;
   private readonly refreshes = new RefreshClaims();
   private readonly excluded: ReadonlySet<string>;
+  private readonly ownHeaders: ReplayContext;
 
   constructor(
     private readonly executor: ReadThroughExecutor,
@@ -79,6 +80,8 @@ export class ReadThroughInterceptor implements NestInterceptor {
     this.credentials = new RequestCredentials(options.http.credentialHeaders, options.http.credentialQueryParams);
     const statusHeader = options.http.cacheStatusHeader;
     this.excluded = new Set(statusHeader ? [statusHeader.toLowerCase()] : []);
+    // What setHeaders sets for a hit, taken back if the hit is refused.
+    this.ownHeaders = { own: [...this.excluded, 'age', 'etag', 'cache-control'] };
   }
 
   /** @internal Nest interceptor entry point. */
@@ -182,7 +185,6 @@ export class ReadThroughInterceptor implements NestInterceptor {
 
   private async serve(context: ExecutionContext, next: CallHandler, route: RoutePolicy, key: string): Promise<unknown> {
     const request = requestOf(context);
-    const before = snapshot(responseOf(context));
     // A request that asked to revalidate, or the first one after a stale or early-refresh hit:
     // it runs the route and stores what it sends (see RefreshClaims).
     const revalidate =
@@ -213,7 +215,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
       );
       return first.production.handled;
     }
-    return this.answer(context, next, route, first.outcome, before);
+    return this.answer(context, next, route, first.outcome);
   }
 
   /** Answers from an entry (a hit, another request's response, another instance's), or runs the handler uncached. */
@@ -222,7 +224,6 @@ export class ReadThroughInterceptor implements NestInterceptor {
     next: CallHandler,
     route: RoutePolicy,
     outcome: ReadThroughOutcome<ValidHttpEntry | undefined>,
-    before: ReadonlyMap<string, string>,
   ): unknown {
     const entry = outcome.value;
     if (!entry) {
@@ -233,12 +234,9 @@ export class ReadThroughInterceptor implements NestInterceptor {
     const meta =
       'entry' in outcome ? outcome.entry : { createdAt: Date.now(), freshUntil: Date.now() + route.policy.ttlMs };
     const response = responseOf(context);
-    const unset = snapshot(response);
     this.setHeaders(context, route, { status, entry, createdAt: meta.createdAt, freshUntil: meta.freshUntil });
-    // What setHeaders added is this hit's, to be taken back if the hit is refused.
-    const own = [...snapshot(response)].filter(([name, value]) => unset.get(name) !== value).map(([name]) => name);
     const etag = entryEtag(entry, this.options.http.etag);
-    replayEntry(rawResponseOf(response), entry, etag, requestOf(context).headers['if-none-match'], { before, own });
+    replayEntry(rawResponseOf(response), entry, etag, requestOf(context).headers['if-none-match'], this.ownHeaders);
     return undefined;
   }
 

@@ -14,11 +14,9 @@ export interface ReplayedResponse {
   readonly body: string | Buffer | undefined;
 }
 
-/** What a replay needs to know about this request, besides the stored response. */
+/** What a replay needs to know besides the stored response. */
 export interface ReplayContext {
-  /** Headers this request's middleware and guards set before the route ran (always its own). */
-  readonly before: ReadonlyMap<string, string>;
-  /** Headers the interceptor itself set for the hit (X-Cache, Age, ETag, ...): dropped if the hit is refused. */
+  /** Headers the interceptor itself sets for a hit (X-Cache, Age, ETag, ...): dropped if the hit is refused. */
   readonly own: readonly string[];
 }
 

@@ -7,9 +7,11 @@ import { createRequestKeyFactory, type RequestKeyFactory } from './request-key.f
 import { resolveBoolean, resolveStatuses } from '../options/redis-cache-options.resolver.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { createReadThroughPolicy, type ReadThroughPolicy } from '../read-through/read-through.policy.js';
-import { type ReadThroughExecutor } from '../read-through/read-through.executor.js';
+import { ReadThroughExecutor } from '../read-through/read-through.executor.js';
 import { RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
+import { CacheEntryCodec } from '../serializers/cache-entry.codec.js';
 import { describeError } from '../utils/redact.util.js';
+import { HttpEntrySerializer } from './http-entry.serializer.js';
 import { unkeyedHeadersOf, type UnkeyedHeaders } from './unkeyed-headers.js';
 
 /** Everything `ReadThroughInterceptor` needs for one decorated route, compiled once. */
@@ -39,11 +41,15 @@ export interface RoutePolicy {
 @Injectable()
 export class RoutePolicyRegistry {
   private readonly policies = new WeakMap<object, RoutePolicy | null>();
+  /** Route entries are responses: always in the HTTP entry form, whatever the module's serializer. */
+  private readonly entryCodec: CacheEntryCodec;
 
   constructor(
     private readonly executor: ReadThroughExecutor,
     @Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
-  ) {}
+  ) {
+    this.entryCodec = new CacheEntryCodec(new HttpEntrySerializer(), options.maxValueBytes);
+  }
 
   /**
    * The policy of `handler` (a method of `controller`), or `undefined` when it has no
@@ -99,7 +105,7 @@ export class RoutePolicyRegistry {
       label,
       policy,
       // The stored value is the response as sent; condition/unless/cacheNull were asked of the handler's value.
-      storePolicy: { ...policy, condition: undefined, unless: undefined, cacheNull: true },
+      storePolicy: { ...policy, codec: this.entryCodec, condition: undefined, unless: undefined, cacheNull: true },
       key,
       statuses: new Set(
         options.statuses === undefined ? http.statuses : resolveStatuses(field('statuses'), options.statuses),

@@ -1,6 +1,6 @@
 import type { RedisCacheModuleOptions, SerializerName } from '../interfaces/redis-cache-module-options.interface.js';
 import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-options.error.js';
-import { type CacheSerializer } from '../serializers/cache.serializer.js';
+import { CacheSerializer } from '../serializers/cache.serializer.js';
 import { JsonSerializer } from '../serializers/json.serializer.js';
 import { MsgpackSerializer } from '../serializers/msgpack.serializer.js';
 import { V8Serializer } from '../serializers/v8.serializer.js';

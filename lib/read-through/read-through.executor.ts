@@ -3,8 +3,8 @@ import { RedisCacheConnectionError } from '../errors/redis-cache-connection.erro
 import { RedisCacheError } from '../errors/redis-cache.error.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
-import { type CacheEntryCodec, type CacheEntry, type DecodeResult } from '../serializers/cache-entry.codec.js';
-import { type CacheStore } from '../store/cache.store.js';
+import { CacheEntryCodec, type CacheEntry, type DecodeResult } from '../serializers/cache-entry.codec.js';
+import { CacheStore } from '../store/cache.store.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
 import { createReadThroughPolicy, type ReadThroughPolicy } from './read-through.policy.js';

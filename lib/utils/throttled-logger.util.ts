@@ -1,4 +1,4 @@
-import { type Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 
 /**
  * A warn/error logger that writes a given message key at most once per interval and reports

@@ -9,7 +9,7 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { type Counter, PLATFORMS, trackHttpApps, type HttpApp } from './fixtures/http-app.js';
+import { Counter, PLATFORMS, trackHttpApps, type HttpApp } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);

@@ -9,7 +9,7 @@ import { InvalidRedisCacheOptionsError, ReadThrough, ReadThroughInterceptor } fr
 import { rejectionOf } from '../helpers/polling.helper.js';
 import { startRedisServer, stopAllRedisServers, type RedisServerHandle } from '../helpers/redis-server.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { type Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
+import { Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);

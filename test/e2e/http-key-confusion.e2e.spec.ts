@@ -11,7 +11,7 @@ import { Controller, Get, Query, Req, UseInterceptors, type Type } from '@nestjs
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { type Counter, PLATFORMS, occurrences, trackHttpApps, type Platform } from './fixtures/http-app.js';
+import { Counter, PLATFORMS, occurrences, trackHttpApps, type Platform } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);

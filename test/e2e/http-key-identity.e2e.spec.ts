@@ -11,7 +11,7 @@ import { InvalidRedisCacheOptionsError, ReadThrough, ReadThroughInterceptor } fr
 import { rejectionOf } from '../helpers/polling.helper.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { BearerGuard, type Counter, PLATFORMS, trackHttpApps, type FakeUser } from './fixtures/http-app.js';
+import { BearerGuard, Counter, PLATFORMS, trackHttpApps, type FakeUser } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);

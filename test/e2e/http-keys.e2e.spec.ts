@@ -17,7 +17,7 @@ import {
 import { ReadThrough, ReadThroughInterceptor, type RoutePolicy } from '../../lib/index.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { BearerGuard, type Counter, PLATFORMS, trackHttpApps, type FakeUser } from './fixtures/http-app.js';
+import { BearerGuard, Counter, PLATFORMS, trackHttpApps, type FakeUser } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);

@@ -10,7 +10,7 @@ import type { AbstractHttpAdapter } from '@nestjs/core';
 import { ReadThrough, ReadThroughInterceptor, type RedisCacheModuleOptions } from '../../lib/index.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { uniquePrefix, useTestRedis } from '../helpers/test-redis.js';
-import { type Counter, PLATFORMS, trackHttpApps, type HttpApp, type Platform } from './fixtures/http-app.js';
+import { Counter, PLATFORMS, trackHttpApps, type HttpApp, type Platform } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);

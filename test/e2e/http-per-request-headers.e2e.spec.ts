@@ -17,7 +17,7 @@ import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
 import { storedText } from './fixtures/redis-contents.js';
-import { type Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
+import { Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);

@@ -23,7 +23,7 @@ import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
 import {
   BearerGuard,
-  type Counter,
+  Counter,
   PLATFORMS,
   occurrences,
   trackHttpApps,

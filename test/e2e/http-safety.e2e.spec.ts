@@ -9,14 +9,7 @@ import { Controller, Get, Req, UseGuards, UseInterceptors } from '@nestjs/common
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import {
-  BearerGuard,
-  type Counter,
-  PLATFORMS,
-  occurrences,
-  trackHttpApps,
-  type FakeUser,
-} from './fixtures/http-app.js';
+import { BearerGuard, Counter, PLATFORMS, occurrences, trackHttpApps, type FakeUser } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);

@@ -11,7 +11,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { type Counter, PLATFORMS, occurrences, trackHttpApps, type Platform } from './fixtures/http-app.js';
+import { Counter, PLATFORMS, occurrences, trackHttpApps, type Platform } from './fixtures/http-app.js';
 import { storedText } from './fixtures/redis-contents.js';
 
 const redis = useTestRedis();

@@ -10,7 +10,7 @@ import { Controller, Get, Param, UseInterceptors } from '@nestjs/common';
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
 import { cli, storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { type Counter, PLATFORMS, occurrences, trackHttpApps, type HttpApp } from './fixtures/http-app.js';
+import { Counter, PLATFORMS, occurrences, trackHttpApps, type HttpApp } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);
@@ -37,12 +37,15 @@ function keyOf(app: HttpApp, id: string): string {
 }
 
 /**
- * Writes `payload` (the JSON of an HTTP entry) at the route's key inside the library's envelope,
- * `\x1eRT3:0:json:<createdAt>:<freshUntil>:0\n<payload>`, fresh for another minute.
+ * Writes `payload` (an HTTP entry's fields) at the route's key inside the library's envelope,
+ * `\x1eRT3:0:http:<createdAt>:<freshUntil>:0\n<head JSON>\n<body>`, fresh for another minute. A
+ * body that is not a string stays in the head, where the reader must refuse it.
  */
 async function plant(app: HttpApp, id: string, payload: unknown): Promise<void> {
   const now = Date.now();
-  const value = `\x1eRT3:0:json:${now}:${now + 60_000}:0\n${JSON.stringify(payload)}`;
+  const { body, ...head } = payload as Record<string, unknown>;
+  const rest = typeof body === 'string' ? `${JSON.stringify(head)}\n${body}` : `${JSON.stringify({ ...head, body })}\n`;
+  const value = `\x1eRT3:0:http:${now}:${now + 60_000}:0\n${rest}`;
   expect(await cli(redis, 'SET', keyOf(app, id), value, 'PX', '60000')).toBe('OK');
 }
 

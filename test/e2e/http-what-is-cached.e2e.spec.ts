@@ -20,7 +20,7 @@ import {
 import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
 import { cli, storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { type Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
+import { Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);

@@ -11,7 +11,7 @@ import { loggedMessages } from '../helpers/nest-testing.helper.js';
 import { eventually } from '../helpers/polling.helper.js';
 import { startRedisServer, stopAllRedisServers, type RedisServerHandle } from '../helpers/redis-server.js';
 import { uniquePrefix, type TestRedis } from '../helpers/test-redis.js';
-import { type Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
+import { Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
 import { trackModules } from './fixtures/resilience-support.js';
 
 let server: RedisServerHandle | undefined;

@@ -1,7 +1,7 @@
 import { Controller, Get, NotFoundException, Param, UseInterceptors } from '@nestjs/common';
 import { ReadThrough, ReadThroughInterceptor } from '../../../lib/index.js';
 import type { Book, BookSummary } from './book.interface.js';
-import { type BooksService } from './books.service.js';
+import { BooksService } from './books.service.js';
 
 @Controller('books')
 export class BooksController {

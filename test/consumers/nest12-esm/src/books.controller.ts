@@ -1,6 +1,6 @@
 import { Controller, Get, Param, UseInterceptors } from '@nestjs/common';
 import { ReadThrough, ReadThroughInterceptor } from 'nestjs-readthrough';
-import { type BooksService } from './books.service.js';
+import { BooksService } from './books.service.js';
 
 @Controller('books')
 @UseInterceptors(ReadThroughInterceptor)

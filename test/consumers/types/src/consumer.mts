@@ -1,11 +1,11 @@
 // The same consumer as consumer.ts, compiled as ESM under node16 and nodenext (.mts).
 import { Controller, Get, Injectable, Module, UseInterceptors } from '@nestjs/common';
 import {
-  type JsonSerializer,
+  JsonSerializer,
   ReadThrough,
   ReadThroughInterceptor,
   RedisCacheModule,
-  type RedisCacheService,
+  RedisCacheService,
   seconds,
   type Duration,
 } from 'nestjs-readthrough';

@@ -3,11 +3,11 @@
 // the real ones: the @ts-expect-error lines fail the check if an import came back untyped.
 import { Controller, Get, Injectable, Module, UseInterceptors } from '@nestjs/common';
 import {
-  type JsonSerializer,
+  JsonSerializer,
   ReadThrough,
   ReadThroughInterceptor,
   RedisCacheModule,
-  type RedisCacheService,
+  RedisCacheService,
   seconds,
   type Duration,
 } from 'nestjs-readthrough';
