@@ -15,20 +15,14 @@ import { ReadThroughExecutor, type ReadThroughOutcome } from '../read-through/re
 import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
+import { CacheHeaders } from './cache-headers.js';
 import { RefreshClaims } from './refresh-claims.js';
 import { entryEtag, parseHttpEntry, type ValidHttpEntry } from './http-cache.entry.js';
-import {
-  headerText,
-  HttpRequestKeySource,
-  rawResponseOf,
-  requestOf,
-  responseOf,
-  type HttpRequest,
-} from './http-request.access.js';
+import { headerText, HttpRequestKeySource, rawResponseOf, requestOf, responseOf } from './http-request.access.js';
 import { carriesBody, RequestCredentials } from './request-credentials.util.js';
 import type { SentResponse } from './response.capture.js';
 import { replayEntry, type ReplayContext } from './response.replay.js';
-import { appendVary, produceRoute, type Production } from './route-production.js';
+import { produceRoute, type Production } from './route-production.js';
 import type { CachedResponse, CacheStatus } from './http-cache.types.js';
 import { RoutePolicyRegistry, type RoutePolicy } from './route-policy.registry.js';
 
@@ -65,7 +59,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
   protected readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly warnings = new ThrottledLogger(this.logger);
   private readonly keys: CacheKeyBuilder;
-  private readonly credentials: RequestCredentials;
+  private readonly headers: CacheHeaders;
   private readonly refreshes = new RefreshClaims();
   private readonly excluded: ReadonlySet<string>;
   private readonly ownHeaders: ReplayContext;
@@ -77,7 +71,8 @@ export class ReadThroughInterceptor implements NestInterceptor {
     private readonly adapterHost: HttpAdapterHost,
   ) {
     this.keys = new CacheKeyBuilder(options.prefix);
-    this.credentials = new RequestCredentials(options.http.credentialHeaders, options.http.credentialQueryParams);
+    const credentials = new RequestCredentials(options.http.credentialHeaders, options.http.credentialQueryParams);
+    this.headers = new CacheHeaders(options.http, credentials, adapterHost);
     const statusHeader = options.http.cacheStatusHeader;
     this.excluded = new Set(statusHeader ? [statusHeader.toLowerCase()] : []);
     // What setHeaders sets for a hit, taken back if the hit is refused.
@@ -130,7 +125,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
       /\bno-store\b/i.test(headerText(request.headers['cache-control']))
     )
       return false;
-    if (!this.isPerPrincipal(request) || route.shared) return true;
+    if (!this.headers.isPerPrincipal(request) || route.shared) return true;
     if (!route.key.perPrincipal) return false;
     // A key naming {user.id} while no guard set a user would put every caller under one key.
     // The same reader as the key template, so the check and the key always see the same value.
@@ -155,32 +150,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
 
   /** Sets the cache status, `Age`, `ETag`, `Vary` and `Cache-Control` headers of a response. */
   protected setHeaders(context: ExecutionContext, route: RoutePolicy, response: CachedResponse): void {
-    const http = this.options.http;
-    const res = responseOf(context);
-    const adapter = this.adapterHost.httpAdapter;
-    if (http.cacheStatusHeader) adapter.setHeader(res, http.cacheStatusHeader, response.status);
-    if (
-      response.status === 'BYPASS' ||
-      !response.entry ||
-      response.createdAt === undefined ||
-      response.freshUntil === undefined
-    )
-      return;
-    const now = Date.now();
-    const { entry } = response;
-    if (response.status !== 'MISS')
-      adapter.setHeader(res, 'Age', String(Math.max(0, Math.floor((now - response.createdAt) / 1000))));
-    const etag = entryEtag(entry, http.etag);
-    if (etag) adapter.setHeader(res, 'ETag', etag);
-    if (route.vary) adapter.setHeader(res, 'Vary', appendVary(headerText(res.getHeader('vary')), route.vary));
-    if (!entry.headers.some(([name]) => name === 'cache-control') && res.getHeader('cache-control') === undefined) {
-      const cacheControl = this.cacheControl(
-        requestOf(context),
-        route,
-        Math.max(0, Math.ceil((response.freshUntil - now) / 1000)),
-      );
-      if (cacheControl) adapter.setHeader(res, 'Cache-Control', cacheControl);
-    }
+    this.headers.apply(requestOf(context), responseOf(context), route, response);
   }
 
   private async serve(context: ExecutionContext, next: CallHandler, route: RoutePolicy, key: string): Promise<unknown> {
@@ -255,24 +225,9 @@ export class ReadThroughInterceptor implements NestInterceptor {
       etag: this.options.http.etag,
       canonicalHost: this.options.http.canonicalHost,
       excluded: this.excluded,
-      headersForStored: () => {
-        const cacheControl = this.cacheControl(request, route, Math.ceil(route.policy.ttlMs / 1000));
-        const headers: Record<string, string> = {};
-        if (cacheControl) headers['cache-control'] = cacheControl;
-        return headers;
-      },
+      headersForStored: () => this.headers.forStored(request, route),
       // A HEAD response has no body to record: it is answered, never stored.
       isStorable: (sent, body) => !head && this.isResponseCacheable(context, route, sent, body),
     });
-  }
-
-  private isPerPrincipal(request: HttpRequest): boolean {
-    return this.credentials.perPrincipal(request, String(this.adapterHost.httpAdapter.getRequestUrl(request)));
-  }
-
-  /** `Cache-Control` for a stored response: always `private` for a principal's entry, `public` only when asked. */
-  private cacheControl(request: HttpRequest, route: RoutePolicy, maxAge: number): string | undefined {
-    if (route.key.perPrincipal || this.isPerPrincipal(request)) return `private, max-age=${maxAge}`;
-    return this.options.http.cacheControl ? `public, max-age=${maxAge}` : undefined;
   }
 }
