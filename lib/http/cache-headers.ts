@@ -4,7 +4,6 @@ import { entryEtag } from './http-cache.entry.js';
 import type { CachedResponse } from './http-cache.types.js';
 import { headerText, type HttpRequest, type HttpResponse } from './http-request.access.js';
 import type { RequestCredentials } from './request-credentials.util.js';
-import { appendVary } from './route-production.js';
 import type { RoutePolicy } from './route-policy.registry.js';
 
 /**
@@ -52,4 +51,15 @@ export class CacheHeaders {
     if (route.key.perPrincipal || this.isPerPrincipal(request)) return `private, max-age=${maxAge}`;
     return this.http.cacheControl ? `public, max-age=${maxAge}` : undefined;
   }
+}
+
+/** `existing` plus the names of `added` it lacks. */
+export function appendVary(existing: string, added: string): string {
+  if (!existing) return added;
+  const present = new Set(existing.split(',').map((v) => v.trim().toLowerCase()));
+  const missing = added
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => !present.has(v.toLowerCase()));
+  return missing.length ? `${existing}, ${missing.join(', ')}` : existing;
 }

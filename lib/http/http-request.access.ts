@@ -90,3 +90,9 @@ export function localAddress(request: HttpRequest): string {
   const host = address.includes(':') ? `[${address}]` : address;
   return socket.localPort ? `${host}:${socket.localPort}` : host;
 }
+
+/** Whether a request carries a body (a key never reads one). */
+export function carriesBody(request: { headers: Readonly<Record<string, unknown>> }): boolean {
+  const length = request.headers['content-length'];
+  return (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
+}

@@ -18,8 +18,15 @@ import { ThrottledLogger } from '../utils/throttled-logger.util.js';
 import { CacheHeaders } from './cache-headers.js';
 import { RefreshClaims } from './refresh-claims.js';
 import { entryEtag, parseHttpEntry, type ValidHttpEntry } from './http-cache.entry.js';
-import { headerText, HttpRequestKeySource, rawResponseOf, requestOf, responseOf } from './http-request.access.js';
-import { carriesBody, RequestCredentials } from './request-credentials.util.js';
+import {
+  carriesBody,
+  headerText,
+  HttpRequestKeySource,
+  rawResponseOf,
+  requestOf,
+  responseOf,
+} from './http-request.access.js';
+import { RequestCredentials } from './request-credentials.util.js';
 import type { SentResponse } from './response.capture.js';
 import { replayEntry, type ReplayContext } from './response.replay.js';
 import { produceRoute, type Production } from './route-production.js';

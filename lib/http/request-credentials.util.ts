@@ -44,9 +44,3 @@ function safeDecode(text: string): string {
     return text;
   }
 }
-
-/** Whether a request carries a body (a key never reads one). */
-export function carriesBody(request: { headers: Readonly<Record<string, unknown>> }): boolean {
-  const length = request.headers['content-length'];
-  return (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
-}

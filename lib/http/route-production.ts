@@ -12,6 +12,7 @@ import { captureSent, type SentResponse } from './response.capture.js';
 import { whyNotStored } from './response-storage.rules.js';
 import type { RoutePolicy } from './route-policy.registry.js';
 import { hideUnkeyedHeaders } from './unkeyed-headers.js';
+import { appendVary } from './cache-headers.js';
 
 /** What producing a route's response gives: the handler's value for the pipeline, then the entry to store. */
 export interface Production {
@@ -107,7 +108,7 @@ function withoutHeader(sent: SentResponse, name: string): SentResponse {
 }
 
 /** The response's headers before the route ran (set by middleware: CORS, security headers, a session; and `@Header()`). */
-export function snapshot(response: HttpResponse): Map<string, string> {
+function snapshot(response: HttpResponse): Map<string, string> {
   const headers = new Map<string, string>();
   for (const [name, value] of headerEntries(response)) headers.set(name, headerText(value));
   return headers;
@@ -135,17 +136,6 @@ function hideValidators(request: HttpRequest): () => void {
   return () => {
     for (const [name, value] of saved) if (value !== undefined) request.headers[name] = value;
   };
-}
-
-/** `existing` plus the names of `added` it lacks. */
-export function appendVary(existing: string, added: string): string {
-  if (!existing) return added;
-  const present = new Set(existing.split(',').map((v) => v.trim().toLowerCase()));
-  const missing = added
-    .split(',')
-    .map((v) => v.trim())
-    .filter((v) => !present.has(v.toLowerCase()));
-  return missing.length ? `${existing}, ${missing.join(', ')}` : existing;
 }
 
 function isStream(body: unknown): boolean {

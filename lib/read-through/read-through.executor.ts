@@ -13,7 +13,7 @@ import type { ReadThroughOutcome, ReadThroughSource, ReadThroughStats } from './
 import { SingleFlight } from './single-flight.js';
 import { StampedeLock } from './stampede.lock.js';
 
-export type { Freshness, ReadThroughOutcome, ReadThroughSource, ReadThroughStats } from './read-through.types.js';
+export type { ReadThroughOutcome, ReadThroughSource, ReadThroughStats } from './read-through.types.js';
 
 /**
  * The one read-through core behind `@ReadThrough` on services, the controller interceptor and

@@ -22,9 +22,6 @@ export interface ReadThroughStats {
   lockWaits: number;
 }
 
-/** Whether a hit was fresh or served stale within the grace. */
-export type Freshness = 'fresh' | 'stale';
-
 /** What {@link ReadThroughExecutor.run} reads through to: the method, and how the caller wants it run. */
 export interface ReadThroughSource<T> {
   /** Produces the value to return and store (the method; for routes, the response as sent). */
