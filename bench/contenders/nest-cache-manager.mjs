@@ -8,13 +8,15 @@ import { Inject, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CACHE_MANAGER, CacheModule } from '@nestjs/cache-manager';
 import { createKeyv } from '@keyv/redis';
-import { KEY_COUNT, TTL_MS, makeValue, sameValue } from '../lib/workload.mjs';
+import { TTL_MS, makeValue } from '../lib/workload.mjs';
 
-const NAME = '@nestjs/cache-manager + @keyv/redis';
-
-export const nestCacheManager = {
-  name: NAME,
-  note: 'read-through via cache.wrap(key, fn, ttl)',
+export default {
+  id: 'cache-manager',
+  name: '@nestjs/cache-manager + @keyv/redis',
+  order: 20,
+  note:
+    'Nest application context, `CacheModule.register({ stores: [createKeyv(url)] })` (the setup in @keyv/redis\'s "Using with NestJS"), ' +
+    'a service calling `cache.wrap(key, factory, ttl)`; @keyv/redis brings its own `@redis/client` 5.x, which has no default per-command timeout',
   async setup({ url }) {
     const counters = { misses: 0 };
 
@@ -45,17 +47,9 @@ export const nestCacheManager = {
 
     const app = await NestFactory.createApplicationContext(CmAppModule, { logger: false });
     const service = app.get(CmItemService);
-    const cache = app.get(CACHE_MANAGER);
-
-    for (let id = 0; id < KEY_COUNT; id++) await cache.del(`cm:item:${id}`);
-    for (let id = 0; id < KEY_COUNT; id++) await service.get(id);
-    if (counters.misses !== KEY_COUNT)
-      throw new Error(`${NAME}: warm-up computed ${counters.misses} values, expected ${KEY_COUNT}`);
-    if (!sameValue(await service.get(42), makeValue(42))) throw new Error(`${NAME}: round trip changed the value`);
-
     return {
       get: (id) => service.get(id),
-      misses: () => counters.misses - KEY_COUNT,
+      misses: () => counters.misses,
       async close() {
         await app.close(); // runs the cache manager's onModuleDestroy -> store.disconnect()
       },

@@ -5,11 +5,24 @@
 // dist/ resolves @nestjs/common and @nestjs/core from the ROOT node_modules, not bench's. Nest
 // identifies injectable framework classes (ModuleRef, Reflector, ...) by class identity, so this
 // contender builds its app with the very @nestjs/* copies the library itself resolves.
+//
+// Hook for more variants of the library (e.g. with an in-process L1 tier once the module has an
+// `l1` option): add ONE file next to this one, say contenders/nestjs-readthrough-l1.mjs, with
+//
+//   import { readThroughContender } from './nestjs-readthrough.mjs';
+//   export default readThroughContender({
+//     id: 'readthrough-l1',
+//     name: 'nestjs-readthrough (memory L1 + redis)',
+//     order: 15,
+//     prefix: 'bench-l1',           // its own keys, so it never reads another contender's entries
+//     moduleOptions: { l1: { ... } }, // merged into RedisCacheModule.forRoot({ url, prefix, ttl })
+//     localCache: true,             // hits may be answered without redis: cmd/op < 1 is expected
+//   });
+//
+// hit-path.bench.mjs picks up every contenders/*.mjs by itself (lib/hit-contenders.mjs).
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { KEY_COUNT, makeValue, sameValue } from '../lib/workload.mjs';
-
-const NAME = 'nestjs-readthrough';
+import { makeValue } from '../lib/workload.mjs';
 
 /**
  * Imports `nestjs-readthrough` and the @nestjs/* copies it resolves.
@@ -24,62 +37,71 @@ async function load() {
   return { lib, common, core, libUrl, nestCorePath: requireFromLib.resolve('@nestjs/core') };
 }
 
-export const nestjsReadthrough = {
-  name: NAME,
-  note: "@ReadThrough('item:{0}', '10m') on a provider method, RedisCacheModule.forRoot({ url, prefix: 'bench', ttl: '10m' })",
-  /** @returns {Promise<string|null>} null when loadable, else why not */
-  async unavailable() {
-    try {
-      await load();
-      return null;
-    } catch (err) {
-      return err?.message ?? String(err);
-    }
-  },
-  async setup({ url }) {
-    const { lib, common, core } = await load();
-    const { RedisCacheModule, ReadThrough } = lib;
-    const { Injectable, Module } = common;
-    const { NestFactory } = core;
-
-    const counters = { misses: 0 };
-
-    class ItemService {
-      async get(id) {
-        counters.misses++;
-        return makeValue(id);
+/**
+ * A nestjs-readthrough contender: `RedisCacheModule.forRoot({ url, prefix, ttl: '10m',
+ * ...moduleOptions })` and `@ReadThrough('item:{0}', '10m')` on `ItemService.get(id)`.
+ */
+export function readThroughContender({ id, name, order, prefix, moduleOptions = {}, note, ...rest }) {
+  const shown = Object.keys(moduleOptions).length ? `, ${JSON.stringify(moduleOptions)}` : '';
+  return {
+    id,
+    name,
+    order,
+    note:
+      note ??
+      `Nest application context, \`RedisCacheModule.forRoot({ url, prefix: '${prefix}', ttl: '10m'${shown} })\`, ` +
+        "a provider `ItemService` whose `get(id)` carries `@ReadThrough('item:{0}', '10m')`; called as `app.get(ItemService).get(id)`",
+    ...rest,
+    /** @returns {Promise<string|null>} null when loadable, else why not */
+    async unavailable() {
+      try {
+        await load();
+        return null;
+      } catch (err) {
+        return err?.message ?? String(err);
       }
-    }
-    Injectable()(ItemService);
-    const descriptor = Object.getOwnPropertyDescriptor(ItemService.prototype, 'get');
-    const decorated = ReadThrough('item:{0}', '10m')(ItemService.prototype, 'get', descriptor);
-    Object.defineProperty(ItemService.prototype, 'get', decorated ?? descriptor);
+    },
+    async setup({ url }) {
+      const { lib, common, core } = await load();
+      const { RedisCacheModule, ReadThrough } = lib;
+      const { Injectable, Module } = common;
+      const { NestFactory } = core;
 
-    class AppModule {}
-    Module({
-      imports: [RedisCacheModule.forRoot({ url, prefix: 'bench', ttl: '10m' })],
-      providers: [ItemService],
-    })(AppModule);
+      const counters = { misses: 0 };
 
-    const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
-    try {
+      class ItemService {
+        async get(id) {
+          counters.misses++;
+          return makeValue(id);
+        }
+      }
+      Injectable()(ItemService);
+      const descriptor = Object.getOwnPropertyDescriptor(ItemService.prototype, 'get');
+      const decorated = ReadThrough('item:{0}', '10m')(ItemService.prototype, 'get', descriptor);
+      Object.defineProperty(ItemService.prototype, 'get', decorated ?? descriptor);
+
+      class AppModule {}
+      Module({
+        imports: [RedisCacheModule.forRoot({ url, prefix, ttl: '10m', ...moduleOptions })],
+        providers: [ItemService],
+      })(AppModule);
+
+      const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
       const service = app.get(ItemService);
-      for (let id = 0; id < KEY_COUNT; id++) await service.get(id);
-      const warmMisses = counters.misses;
-      if (!sameValue(await service.get(42), makeValue(42))) throw new Error(`${NAME}: round trip changed the value`);
-      if (counters.misses !== warmMisses) {
-        throw new Error(`${NAME}: a second read of a warm key ran the method again (is the read-through wired?)`);
-      }
       return {
         get: (id) => service.get(id),
-        misses: () => counters.misses - warmMisses,
+        misses: () => counters.misses,
         async close() {
           await app.close();
         },
       };
-    } catch (err) {
-      await app.close();
-      throw err;
-    }
-  },
-};
+    },
+  };
+}
+
+export default readThroughContender({
+  id: 'readthrough',
+  name: 'nestjs-readthrough',
+  order: 10,
+  prefix: 'bench',
+});

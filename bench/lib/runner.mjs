@@ -1,5 +1,5 @@
 // Drives one contender's `get(id)` with a fixed number of operations at a fixed concurrency
-// and records each operation's latency.
+// and records each operation's latency and the process's CPU time over the run.
 import { performance } from 'node:perf_hooks';
 import { KEY_COUNT } from './workload.mjs';
 import { summarize } from './stats.mjs';
@@ -17,6 +17,8 @@ import { summarize } from './stats.mjs';
  * @param {(id: number) => Promise<any>} get
  * @param {{ ops: number, concurrency: number, latencies: Float64Array }} opts
  *   latencies: preallocated buffer with length >= ops (reused between runs)
+ * @returns the latency summary (stats.mjs) plus `userUs`/`systemUs`: this process's CPU time
+ *   from the first op to the last (the full GC before the run is not counted)
  */
 export async function measure(get, { ops, concurrency, latencies }) {
   if (concurrency >= KEY_COUNT) throw new Error('concurrency must stay below KEY_COUNT');
@@ -40,10 +42,12 @@ export async function measure(get, { ops, concurrency, latencies }) {
   };
 
   if (typeof globalThis.gc === 'function') globalThis.gc();
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const workers = [];
   for (let w = 0; w < concurrency; w++) workers.push(worker());
   await Promise.all(workers);
   const elapsed = performance.now() - started;
-  return summarize(lat, elapsed);
+  const cpu = process.cpuUsage(cpuBefore);
+  return { ...summarize(lat, elapsed), userUs: cpu.user, systemUs: cpu.system };
 }
