@@ -5,10 +5,10 @@
 // `--prefetch` only installs the fixtures' own dependencies (no tarball, no checks), which
 // .ci/run does in the background while the main suite runs.
 //
-// - nest11-cjs: a Nest 11 CommonJS app as `nest new` makes it; tsc, then its Jest e2e test on
-//   the memory store with redis@6, then again on a real Redis with redis@5.
+// - nest11-cjs: a Nest 11 CommonJS app as `nest new` makes it, with a terminus 11 /health; tsc,
+//   then its Jest e2e test on the memory store with redis@6, then again on a real Redis with redis@5.
 // - nest12-esm: a Nest 12 ESM app on Express and on Fastify, on a real Redis with redis@6.
-// - types: a CommonJS and an ESM file importing the package and /testing, type-checked under
+// - types: a CommonJS and an ESM file importing the package, /testing and /terminus, type-checked under
 //   node16, nodenext, commonjs + node10 and bundler with TypeScript 5.4 and 5.9; each run must
 //   read the declarations of the build its module system loads.
 //
@@ -110,8 +110,8 @@ const fixtures = {
     run(process.execPath, ['dist/check.js'], { cwd: dir, env: { ...process.env, REDIS_URL: redisUrl } });
   },
   types: (dir) => {
-    const cjs = ['dist/cjs/index.d.ts', 'dist/cjs/testing/index.d.ts'];
-    const esm = ['dist/esm/index.d.ts', 'dist/esm/testing/index.d.ts'];
+    const cjs = ['dist/cjs/index.d.ts', 'dist/cjs/testing/index.d.ts', 'dist/cjs/health/index.d.ts'];
+    const esm = ['dist/esm/index.d.ts', 'dist/esm/testing/index.d.ts', 'dist/esm/health/index.d.ts'];
     // Which declarations each setup must read: the CommonJS file gets the require build, the
     // ESM file (and bundler resolution, which follows `import`) the import build. TypeScript
     // 5.4 runs nodenext, where compilers before 5.8 failed (TS1479); each run costs ~10 s.

@@ -49,4 +49,11 @@ describe('nestjs-readthrough in a Nest 11 CommonJS app (e2e)', () => {
     expect((await request(server).get('/tags/nest').expect(200)).headers['x-cache']).toBe('HIT');
     expect(app.get(TagsController).runs).toBe(1);
   });
+
+  it('reports the cache on GET /health (nestjs-readthrough/terminus): up, with the store in use', async () => {
+    const response = await request(app.getHttpServer()).get('/health').expect(200);
+    const store = process.env.REDIS_URL ? 'redis' : 'memory';
+    expect(response.body.details['redis-cache']).toMatchObject({ status: 'up', store });
+    if (store === 'redis') expect(typeof response.body.details['redis-cache'].latencyMs).toBe('number');
+  });
 });

@@ -10,6 +10,7 @@ import {
   type Duration,
 } from 'nestjs-readthrough';
 import { assertSerializerConformance, SERIALIZER_CONFORMANCE_CASES } from 'nestjs-readthrough/testing';
+import { RedisCacheHealthIndicator, type RedisCacheHealthDetails } from 'nestjs-readthrough/terminus';
 
 @Injectable()
 export class PricesService {
@@ -49,3 +50,9 @@ export const ttl: Duration = '10s';
 export const badTtl: Duration = '2w';
 export const cases: number = SERIALIZER_CONFORMANCE_CASES.length;
 export const check: (serializer: JsonSerializer) => void = assertSerializerConformance;
+export const details: RedisCacheHealthDetails = { store: 'memory' };
+// @ts-expect-error 'disk' is not a store
+export const badDetails: RedisCacheHealthDetails = { store: 'disk' };
+export async function cacheStatus(indicator: RedisCacheHealthIndicator): Promise<'up' | 'down'> {
+  return (await indicator.isHealthy('cache', { timeout: '500ms' })).cache.status;
+}
