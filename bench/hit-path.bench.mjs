@@ -16,11 +16,12 @@
 //
 // Contenders are the files in contenders/ (lib/hit-contenders.mjs says what a contender is).
 //
-// Knobs (environment): BENCH_ROUNDS (5), BENCH_OPS_C1 (20000), BENCH_OPS_C64 (20000),
+// Knobs (environment): BENCH_ROUNDS (5), BENCH_OPS_C1 (20000), BENCH_OPS_C64 (50000),
 // BENCH_WARMUP_OPS (5000), BENCH_LEVELS (1,64), BENCH_ONLY (comma-separated contender ids or
 // name substrings; the ceiling always runs; names optional contenders too), BENCH_PIN (1: the
 // contender on CPU 0, redis-server and this process on CPU 1; 0: let the scheduler place them),
-// BENCH_OUT (latest), BENCH_CPU_PROFILE_DIR (profile every measured run into that folder).
+// BENCH_OUT (latest), BENCH_CPU_PROFILE_DIR (profile every measured run into that folder),
+// BENCH_LIBRARY_DIR + BENCH_LIBRARY_REVISION (measure the build in another checkout).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
@@ -40,7 +41,7 @@ const WORKER = join(here, 'lib', 'hit-worker.mjs');
 
 const ROUNDS = intFromEnv('BENCH_ROUNDS', 5);
 const WARMUP_OPS = intFromEnv('BENCH_WARMUP_OPS', 5_000);
-const OPS = { 1: intFromEnv('BENCH_OPS_C1', 20_000), 64: intFromEnv('BENCH_OPS_C64', 20_000) };
+const OPS = { 1: intFromEnv('BENCH_OPS_C1', 20_000), 64: intFromEnv('BENCH_OPS_C64', 50_000) };
 const LEVELS = (process.env.BENCH_LEVELS || '1,64')
   .split(',')
   .map((s) => Number(s.trim()))
@@ -82,10 +83,14 @@ async function pkgVersion(name, fromDir = join(here, 'node_modules')) {
   }
 }
 
+// The measured build of the library: the repository's own dist/ (via "file:..") unless
+// BENCH_LIBRARY_DIR names another built checkout (contenders/nestjs-readthrough.mjs).
+const LIBRARY_DIR = process.env.BENCH_LIBRARY_DIR ? resolve(process.env.BENCH_LIBRARY_DIR) : join(here, '..');
+
 /** When the library's dist/ was last written (the consumed build), or 'not built'. */
 async function distBuiltAt() {
   try {
-    return (await stat(join(here, '..', 'dist', 'esm', 'index.js'))).mtime.toISOString();
+    return (await stat(join(LIBRARY_DIR, 'dist', 'esm', 'index.js'))).mtime.toISOString();
   } catch {
     return 'not built';
   }
@@ -105,7 +110,7 @@ async function versions(redisVersion) {
       pkgVersion('@redis/client'),
       pkgVersion('bentocache'),
       pkgVersion('ioredis'),
-      pkgVersion('nestjs-readthrough'),
+      process.env.BENCH_LIBRARY_DIR ? pkgVersion('.', LIBRARY_DIR) : pkgVersion('nestjs-readthrough'),
     ]);
   let head = 'unknown';
   try {
@@ -113,13 +118,17 @@ async function versions(redisVersion) {
   } catch {
     /* not a git checkout */
   }
+  // A separate build (e.g. from `git archive <commit>`) has no git metadata: its commit is told.
+  const revision = process.env.BENCH_LIBRARY_DIR
+    ? `${process.env.BENCH_LIBRARY_REVISION ?? 'unknown revision'} (built in ${LIBRARY_DIR})`
+    : libraryRevision();
   const distBuilt = await distBuiltAt();
   const cpu = cpus();
   return {
     node: process.version,
     redisServer: redisVersion,
     cpu: `${cpu.length} × ${cpu[0]?.model?.trim() ?? 'unknown'}`,
-    library: { version: lib, revision: libraryRevision(), head, distBuilt },
+    library: { version: lib, revision, head, dir: LIBRARY_DIR, distBuilt },
     packages: {
       redis: `${redis} (@redis/client ${redisClient})`,
       '@nestjs/core': nestCore,
@@ -438,7 +447,7 @@ async function main() {
     const md = [
       '# Service-method cache HIT path (one process per contender)',
       '',
-      `nestjs-readthrough ${env.library.version} at ${env.library.revision} (HEAD ${env.library.head}, dist built ${env.library.distBuilt}) · ` +
+      `nestjs-readthrough ${env.library.version} at ${env.library.revision} (dist built ${env.library.distBuilt}) · bench at ${env.library.head.slice(0, 7)} · ` +
         `${date.slice(0, 16).replace('T', ' ')} UTC`,
       '',
       `node ${env.node} · redis-server ${env.redisServer} on 127.0.0.1 (private instance, persistence off) · ${env.cpu} · ` +

@@ -21,16 +21,29 @@
 //
 // hit-path.bench.mjs picks up every contenders/*.mjs by itself (lib/hit-contenders.mjs).
 import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { makeValue } from '../lib/workload.mjs';
+
+/**
+ * Where the library is loaded from: the bench's `nestjs-readthrough` dependency ("file:..", the
+ * repository's own dist/), or, with BENCH_LIBRARY_DIR=<dir>, the ESM build in <dir>/dist/esm of
+ * another checkout (e.g. `git archive <commit>` built apart, with node_modules linked to the
+ * root's), so that a rebuild of the working tree during a run cannot change what is measured.
+ */
+export function libraryEntryUrl() {
+  const dir = process.env.BENCH_LIBRARY_DIR;
+  if (dir) return pathToFileURL(resolve(dir, 'dist', 'esm', 'index.js')).href;
+  return import.meta.resolve('nestjs-readthrough');
+}
 
 /**
  * Imports `nestjs-readthrough` and the @nestjs/* copies it resolves.
  * Throws (with the original cause) when the library is not built or cannot be loaded.
  */
 async function load() {
-  const lib = await import('nestjs-readthrough');
-  const libUrl = import.meta.resolve('nestjs-readthrough');
+  const libUrl = libraryEntryUrl();
+  const lib = await import(libUrl);
   const requireFromLib = createRequire(libUrl);
   const fromLib = (spec) => import(pathToFileURL(requireFromLib.resolve(spec)).href);
   const [common, core] = await Promise.all([fromLib('@nestjs/common'), fromLib('@nestjs/core')]);
