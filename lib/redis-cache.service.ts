@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { RedisCacheConnectionError } from './errors/redis-cache-connection.error.js';
 import { RedisCacheSerializationError } from './errors/redis-cache-serialization.error.js';
-import type { ReadThroughOptions } from './interfaces/read-through-options.interface.js';
+import type { ReadThroughOptions, ReadThroughTtl } from './interfaces/read-through-options.interface.js';
 import type { SerializerName } from './interfaces/redis-cache-module-options.interface.js';
 import { CacheKeyBuilder } from './keys/cache-key.builder.js';
 import { resolveName } from './options/redis-cache-options.resolver.js';
@@ -26,6 +26,12 @@ export interface CacheKeyOptions {
 export interface CacheSetOptions extends CacheKeyOptions {
   /** Time to live. @default module `ttl` */
   ttl?: Duration;
+}
+
+/** Options of {@link RedisCacheService.wrap}: the per-method options, literal `tags`, and `forceFresh`. */
+export interface WrapOptions<T> extends ReadThroughOptions<T> {
+  /** Run `factory` now and store its result, even if a fresh entry exists. @default false */
+  forceFresh?: boolean;
 }
 
 /**
@@ -87,19 +93,26 @@ export class RedisCacheService {
     }
   }
 
-  /** Whether the key exists (and has not expired). */
-  async has(key: string, options?: Pick<CacheKeyOptions, 'namespace'>): Promise<boolean> {
+  /**
+   * Whether the key holds a valid entry: not expired, not invalidated by a tag, not refused, and
+   * not a value still being produced.
+   */
+  async has(key: string, options?: CacheKeyOptions): Promise<boolean> {
+    const policy = this.policy(options);
     try {
-      return await this.store.has(this.fullKey(key, this.policy(options)));
+      return (await this.executor.read(this.fullKey(key, policy), policy.codec)) !== undefined;
     } catch (error) {
       return this.failed('has', error, false);
     }
   }
 
-  /** Remaining time to live in milliseconds, or `undefined` when the key does not exist. */
-  async ttl(key: string, options?: Pick<CacheKeyOptions, 'namespace'>): Promise<number | undefined> {
+  /** Remaining time to live in milliseconds (grace included), or `undefined` when the key holds no valid entry. */
+  async ttl(key: string, options?: CacheKeyOptions): Promise<number | undefined> {
+    const policy = this.policy(options);
+    const fullKey = this.fullKey(key, policy);
     try {
-      return await this.store.ttl(this.fullKey(key, this.policy(options)));
+      if ((await this.executor.read(fullKey, policy.codec)) === undefined) return undefined;
+      return await this.store.ttl(fullKey);
     } catch (error) {
       return this.failed('ttl', error, undefined);
     }
@@ -107,14 +120,21 @@ export class RedisCacheService {
 
   /**
    * Read-through for any function: the cached value of `key`, or `factory()` run once (shared by
-   * concurrent callers in this process) and stored.
+   * concurrent callers in this process) and stored. `tags` are literal tag names here;
+   * `forceFresh` runs `factory` and stores its result even when a fresh entry exists.
    *
    * @example
    * await cache.wrap('rates', () => fetchRates(), { ttl: '30s' })
+   * await cache.wrap(`author:${id}`, () => load(id), { tags: [`author:${id}`] })
    */
-  wrap<T>(key: string, factory: () => Promise<T> | T, options?: ReadThroughOptions<T>): Promise<T> {
-    const policy = this.policy(options, options?.ttl);
-    return this.executor.run(this.fullKey(key, policy), policy, { load: factory }).then((outcome) => outcome.value);
+  wrap<T>(key: string, factory: () => Promise<T> | T, options?: WrapOptions<T>): Promise<T> {
+    const policy = this.policy(options as WrapOptions<never> | undefined, options?.ttl as ReadThroughTtl<never>);
+    const source = {
+      load: factory,
+      revalidate: options?.forceFresh === true,
+      tags: policy.tags.length > 0 ? policy.tags.map((tag) => tag([])) : undefined,
+    };
+    return this.executor.run(this.fullKey(key, policy), policy, source).then((outcome) => outcome.value);
   }
 
   /**
@@ -137,7 +157,10 @@ export class RedisCacheService {
     return this.executor.stats();
   }
 
-  private policy(options: ReadThroughOptions<never> | CacheKeyOptions | undefined, ttl?: Duration): ReadThroughPolicy {
+  private policy(
+    options: ReadThroughOptions<never> | CacheKeyOptions | undefined,
+    ttl?: ReadThroughTtl<never>,
+  ): ReadThroughPolicy {
     if (options === undefined && ttl === undefined) return this.executor.defaultPolicy;
     return createReadThroughPolicy(
       this.options,

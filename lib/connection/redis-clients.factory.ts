@@ -23,8 +23,9 @@ export interface BufferCommands {
     value: Buffer | string,
     options: { expiration: { type: 'PX'; value: number }; condition?: 'NX' },
   ): Promise<unknown>;
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: (string | Buffer)[] }): Promise<unknown>;
   unlink(keys: string | string[]): Promise<number>;
+  pExpire(key: string, ms: number, mode?: 'GT'): Promise<number>;
   exists(keys: string | string[]): Promise<number>;
   pTTL(key: string): Promise<number>;
   ping(): Promise<unknown>;
@@ -34,6 +35,7 @@ export interface BufferCommands {
 /** GET with string replies (node-redis' default type mapping). */
 export interface TextCommands {
   get(key: string): Promise<string | null>;
+  mGet(keys: string[]): Promise<(string | null)[]>;
 }
 
 /** The commands the cache sends on one connection: byte replies, plus text replies for text entries. */

@@ -15,6 +15,16 @@ const COMPARE_AND_EXPIRE =
   "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
 
 /**
+ * The first step of a fenced write (see `CacheStore.prepareWrite`): an absent key gets the
+ * caller's marker, and the reply is the SHA-1 of what the key holds, to compare at write time.
+ */
+const PREPARE_WRITE =
+  "local v = redis.call('GET', KEYS[1]) if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) v = ARGV[1] end return redis.sha1hex(v)";
+/** Writes only if the key still holds what `PREPARE_WRITE` hashed: an eviction or newer write since wins. */
+const SET_IF_UNCHANGED =
+  "local v = redis.call('GET', KEYS[1]) if v and redis.sha1hex(v) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end return 0";
+
+/**
  * The cache's narrow Redis commands, on one multiplexed connection (pipelined: node-redis
  * writes concurrent commands back to back). Every command goes through a {@link CommandWindow}
  * (a bounded number in flight, the rest queued, each bounded by `operationTimeout` from its
@@ -117,6 +127,42 @@ export class RedisCommandLane {
       'EVAL',
     );
     return reply === 1;
+  }
+
+  /** Runs {@link PREPARE_WRITE}: resolves the SHA-1 (hex) of what `key` holds once an absent key got `marker`. */
+  async prepareWrite(key: string, marker: string, markerTtlMs: number): Promise<string> {
+    const reply = await this.bounded(
+      (c) => c.bytes.eval(PREPARE_WRITE, { keys: [key], arguments: [marker, String(markerTtlMs)] }),
+      'EVAL',
+    );
+    return String(reply);
+  }
+
+  /** Runs {@link SET_IF_UNCHANGED}: SET PX only if `key` still hashes to `stamp`; resolves whether it wrote. */
+  async setIfUnchanged(key: string, stamp: string, value: Buffer | string, ttlMs: number): Promise<boolean> {
+    const reply = await this.bounded(
+      (c) => c.bytes.eval(SET_IF_UNCHANGED, { keys: [key], arguments: [stamp, value, String(ttlMs)] }),
+      'EVAL',
+    );
+    return reply === 1;
+  }
+
+  /** MGET as text. In a cluster every key must be in one slot (tag keys share a hash tag). */
+  mGetText(keys: string[]): Promise<(string | null)[]> {
+    return this.bounded((c) => c.text.mGet(keys), 'MGET');
+  }
+
+  /**
+   * `PEXPIRE key ms GT`: lengthens a time to live, never shortens it. Servers before Redis 7
+   * refuse `GT`; that error reply is the caller's to tolerate.
+   */
+  extendTtl(key: string, ms: number): Promise<number> {
+    return this.bounded((c) => c.bytes.pExpire(key, ms, 'GT'), 'PEXPIRE');
+  }
+
+  /** UNLINK of several keys at once (one slot in a cluster); returns how many existed. */
+  unlinkAll(keys: string[]): Promise<number> {
+    return this.bounded((c) => c.bytes.unlink(keys), 'UNLINK');
   }
 
   /** PUBLISH; resolves how many subscribers (of the node it reached) received the message. */

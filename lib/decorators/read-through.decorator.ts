@@ -1,9 +1,8 @@
 import 'reflect-metadata';
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA } from '@nestjs/common/constants.js';
-import type { ReadThroughOptions } from '../interfaces/read-through-options.interface.js';
+import type { ReadThroughOptions, ReadThroughTtl } from '../interfaces/read-through-options.interface.js';
 import { READ_THROUGH_BINDINGS, READ_THROUGH_CLASS_METADATA, READ_THROUGH_METADATA } from '../redis-cache.constants.js';
-import type { Duration } from '../utils/duration.util.js';
 
 /**
  * A cache key: a template over the arguments (`'route:{0}'`, `'user:{0.id}:{1}'`; on controller
@@ -15,7 +14,7 @@ export type ReadThroughKey<A extends unknown[]> = string | ((...args: A) => stri
 /** What `@ReadThrough` records on the method, read by the explorer and the interceptor. */
 export interface ReadThroughMetadata {
   readonly key: ReadThroughKey<never[]> | undefined;
-  readonly ttl: Duration | undefined;
+  readonly ttl: ReadThroughTtl<never> | undefined;
   readonly options: ReadThroughOptions<never>;
   /** The undecorated method. */
   readonly method: (...args: unknown[]) => unknown;
@@ -81,8 +80,10 @@ export interface ReadThroughDecorator<A extends unknown[], R> extends ReadThroug
  *
  * @param key template or function of the arguments (type-checked against the method), or an
  *   options object `{ key?, ttl?, ...options }`
- * @param ttl time to live: milliseconds or `'30s' | '5m' | '1h' | '1d'`; default: module `ttl`
- * @param options per-method options: `namespace`, `serializer`, `cacheNull`, `condition`, `unless`
+ * @param ttl time to live: milliseconds or `'30s' | '5m' | '1h' | '1d'`, or a function of the result
+ *   returning one (0 or less: not stored); default: module `ttl`
+ * @param options per-method options: `namespace`, `tags`, `negativeTtl`, `timeout`, `serializer`,
+ *   `cacheNull`, `condition`, `unless`, ...
  *
  * @example
  * @ReadThrough('route:{0}', '10m')
@@ -103,17 +104,17 @@ export function ReadThrough<A extends unknown[] = any[], R = any>(
 ): ReadThroughDecorator<A, R>;
 export function ReadThrough<A extends unknown[] = any[], R = any>(
   key?: undefined,
-  ttl?: Duration,
+  ttl?: ReadThroughTtl<Awaited<R>>,
   options?: ReadThroughOptions<Awaited<R>>,
 ): ReadThroughDecorator<A, R>;
 export function ReadThrough<A extends unknown[] = any[], R = any>(
   key: ReadThroughKey<A>,
-  ttl?: Duration,
+  ttl?: ReadThroughTtl<Awaited<R>>,
   options?: ReadThroughOptions<Awaited<R>>,
 ): ReadThroughMethodDecorator<A, R>;
 export function ReadThrough(
   keyOrOptions?: ReadThroughKey<any[]> | ReadThroughDecoratorOptions,
-  ttl?: Duration,
+  ttl?: ReadThroughTtl<any>,
   options?: ReadThroughOptions<any>,
 ): ReadThroughDecorator<any[], any> {
   const recorded = normalize(keyOrOptions, ttl, options);
@@ -142,7 +143,7 @@ export type ReadThroughClassMetadata = Omit<ReadThroughMetadata, 'method' | 'key
 // Both call forms record the same three fields; the options form keeps its ttl inside options.
 function normalize(
   keyOrOptions: ReadThroughKey<any[]> | ReadThroughDecoratorOptions | undefined,
-  ttl: Duration | undefined,
+  ttl: ReadThroughTtl<any> | undefined,
   options: ReadThroughOptions<any> | undefined,
 ): Omit<ReadThroughMetadata, 'method'> {
   if (typeof keyOrOptions === 'object' && keyOrOptions !== null) {

@@ -3,6 +3,7 @@ import { RedisCacheConnectionError } from './redis-cache-connection.error.js';
 import { RedisCacheSerializationError } from './redis-cache-serialization.error.js';
 import { RedisCacheTimeoutError } from './redis-cache-timeout.error.js';
 import { SerializerUnavailableError } from './serializer-unavailable.error.js';
+import { ReadThroughTimeoutError } from './read-through-timeout.error.js';
 
 /**
  * Every error class by its stable code.
@@ -16,4 +17,5 @@ export const errors = {
   E_REDIS_CACHE_TIMEOUT: RedisCacheTimeoutError,
   E_REDIS_CACHE_SERIALIZATION: RedisCacheSerializationError,
   E_REDIS_CACHE_SERIALIZER_UNAVAILABLE: SerializerUnavailableError,
+  E_REDIS_CACHE_READ_THROUGH_TIMEOUT: ReadThroughTimeoutError,
 } as const;

@@ -18,6 +18,17 @@ export interface ReadThroughLockOptions {
   wait?: Duration;
 }
 
+/** A time to live, or a function of the method's result that returns one. */
+export type ReadThroughTtl<R = unknown> = Duration | ((value: R) => Duration);
+
+/** The `timeout` option: see {@link ReadThroughOptions.timeout}. */
+export interface ReadThroughTimeoutOptions {
+  /** With a stale value at hand: wait at most this for the refresh, then serve the stale value. */
+  soft?: Duration;
+  /** Never wait longer than this for the method: reject with `ReadThroughTimeoutError`. */
+  hard?: Duration;
+}
+
 /**
  * Per-method options of `@ReadThrough(key, ttl, options)` and of `RedisCacheService.wrap()`.
  * Anything left out falls back to the module options.
@@ -27,8 +38,34 @@ export interface ReadThroughLockOptions {
 export interface ReadThroughOptions<R = unknown> {
   /** Namespace of the key, `<prefix>:<namespace>:<key>`. @default module `namespace` */
   namespace?: string;
-  /** Time to live; the positional `ttl` argument wins when both are given. @default module `ttl` */
-  ttl?: Duration;
+  /**
+   * Time to live; the positional `ttl` argument wins when both are given. A function gets the
+   * method's result and returns its time to live (a token until it expires); a result of 0 or
+   * less means "do not store this one". A function that throws is logged and the result is not
+   * stored.
+   * @default module `ttl`
+   */
+  ttl?: ReadThroughTtl<R>;
+  /**
+   * Time to live of a `null` result ("not found" cached for a short while). Setting it caches
+   * `null` for this method, whatever `cacheNull` says.
+   */
+  negativeTtl?: Duration;
+  /**
+   * Tags of the entry: templates over the arguments like the key (`'author:{0.authorId}'`; on
+   * controller routes over the request: `'cat:{params.id}'`). `RedisCacheService.invalidateTags()`
+   * and `@CacheEvict({ tags })` drop every entry carrying one of them, in every process.
+   */
+  tags?: string[];
+  /**
+   * Bounds on how long a caller waits for the method (not on controller routes, where the
+   * platform's own timeouts apply).
+   * - `soft`: when a stale value is in its grace, a caller waits at most this for the refresh,
+   *   then gets the stale value while the method finishes in the background and stores its result.
+   * - `hard`: no caller waits longer than this for the method: it rejects with
+   *   `ReadThroughTimeoutError`, while the method keeps running and its result is still stored.
+   */
+  timeout?: ReadThroughTimeoutOptions;
   /** Serializer of this method's entries. @default module `serializer` */
   serializer?: CacheSerializer | SerializerName;
   /** Store `null` results. @default module `cacheNull` */

@@ -344,7 +344,8 @@ function isRedisUrl(url: string): boolean {
   }
 }
 
-function resolveDuration(field: string, value: unknown, range: { min: number; max: number }): number {
+/** Validates a duration within `range` (ms), naming `field` in the error. */
+export function resolveDuration(field: string, value: unknown, range: { min: number; max: number }): number {
   const ms = toMilliseconds(value);
   if (ms === undefined) {
     fail(

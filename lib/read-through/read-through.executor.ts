@@ -12,6 +12,9 @@ import { decideRefresh } from './refresh.policy.js';
 import type { ReadThroughOutcome, ReadThroughSource, ReadThroughStats } from './read-through.types.js';
 import { SingleFlight } from './single-flight.js';
 import { StampedeLock } from './stampede.lock.js';
+import { EntryWriter, type WriteTicket } from './entry-writer.js';
+import { TagLedger } from './tag-ledger.js';
+import { withHardTimeout, within } from './call-deadline.js';
 
 export type { ReadThroughOutcome, ReadThroughSource, ReadThroughStats } from './read-through.types.js';
 
@@ -38,6 +41,7 @@ export class ReadThroughExecutor {
     rejectedEntries: 0,
     storeErrors: 0,
     skippedWrites: 0,
+    supersededWrites: 0,
     staleHits: 0,
     refreshes: 0,
     refreshFailures: 0,
@@ -47,6 +51,10 @@ export class ReadThroughExecutor {
   readonly defaultPolicy: ReadThroughPolicy;
   /** The cross-process lock of policies with `lock`. */
   private readonly stampede: StampedeLock;
+  private readonly ledger: TagLedger;
+  private readonly writer: EntryWriter;
+  /** Tag keys of the loads running in this process, so that invalidating a tag detaches them. */
+  private readonly taggedLoads = new Map<string, readonly string[]>();
 
   constructor(
     private readonly cacheStore: CacheStore,
@@ -54,6 +62,8 @@ export class ReadThroughExecutor {
   ) {
     this.defaultPolicy = createReadThroughPolicy(options, 'RedisCacheService', undefined);
     this.stampede = new StampedeLock(cacheStore, `${options.prefix}:__lock__`, this.warnings);
+    this.ledger = new TagLedger(cacheStore, options.prefix);
+    this.writer = new EntryWriter(cacheStore, this.ledger);
   }
 
   /** The codec of the module's default serializer, shared by every policy that uses it. */
@@ -75,28 +85,57 @@ export class ReadThroughExecutor {
    */
   async run<T>(key: string, policy: ReadThroughPolicy, source: ReadThroughSource<T>): Promise<ReadThroughOutcome<T>> {
     const ticket = this.flights.ticket();
+    const tagKeys = source.tags && source.tags.length > 0 ? this.ledger.keysOf(source.tags) : undefined;
+    const read: TagRead = { keys: tagKeys, versions: undefined };
     let writeBack = true;
     if (!source.revalidate) {
-      const found = await this.lookup(key, policy, source.accept);
+      const found = await this.lookup(key, policy, source.accept, read);
       if (typeof found === 'object') {
         const decision = decideRefresh(policy, found, Date.now());
         if (decision.stale) this.counters.staleHits++;
         if (decision.refresh) {
-          const refresh = source.refresh ?? source.load;
-          this.refreshInBackground(key, policy, decision.stale, () =>
-            this.loadAndStore(key, policy, refresh, source, true),
-          );
+          const refreshing = this.refreshInBackground(key, policy, decision.stale, source, read);
+          // timeout.soft: a stale caller may wait a little for the fresh value.
+          if (decision.stale && policy.softTimeoutMs > 0) {
+            const fresh = await within(refreshing, policy.softTimeoutMs);
+            if (fresh) return { kind: 'miss', value: fresh.value as T };
+          }
         }
         return { kind: decision.stale ? 'stale' : 'hit', value: found.value as T, entry: found };
       }
       writeBack = found === 'miss';
     }
     let ran = false;
-    const value = await this.flights.run(key, ticket, () => {
+    const flight = this.flights.run(key, ticket, () => {
       ran = true;
-      return this.loadAndStore(key, policy, source.load, source, writeBack);
+      return this.loadAndStore(key, policy, source.load, source, writeBack, read);
     });
+    const value = await withHardTimeout(flight, policy.label, policy.hardTimeoutMs);
     return { kind: !ran ? 'joined' : writeBack ? 'miss' : 'bypass', value };
+  }
+
+  /**
+   * Removes entries by their full keys, in every process (and detaches this process' loads of
+   * them, so later callers do not get a value produced before the eviction). A load running
+   * anywhere when the entry is evicted does not store its result (see {@link EntryWriter}).
+   * Resolves how many keys existed; rejects on a store failure.
+   */
+  async evict(keys: readonly string[]): Promise<number> {
+    for (const key of keys) this.flights.drop(key);
+    const deleted = await Promise.all(keys.map((key) => this.cacheStore.delete(key)));
+    return deleted.filter(Boolean).length;
+  }
+
+  /**
+   * Invalidates every entry carrying one of `tags`, in every process, in one round trip whatever
+   * their number (see {@link TagLedger}). Rejects on a store failure.
+   */
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    const keys = new Set(this.ledger.keysOf(tags));
+    for (const [key, loadTags] of this.taggedLoads) {
+      if (loadTags.some((tag) => keys.has(tag))) this.flights.drop(key);
+    }
+    await this.ledger.invalidate(tags);
   }
 
   /**
@@ -106,7 +145,8 @@ export class ReadThroughExecutor {
   async read(key: string, codec: CacheEntryCodec): Promise<{ value: unknown } | undefined> {
     const raw = await this.fetch(key, codec);
     const entry = raw === null ? undefined : this.decodeEntry(key, raw, codec, 'RedisCacheService');
-    return entry && { value: entry.value };
+    if (!entry || (entry.tags && !(await this.ledger.isValid(entry.tags)))) return undefined;
+    return { value: entry.value };
   }
 
   /**
@@ -118,23 +158,42 @@ export class ReadThroughExecutor {
   private async lookup(
     key: string,
     policy: ReadThroughPolicy,
-    accept?: (value: unknown) => unknown,
+    accept: ((value: unknown) => unknown) | undefined,
+    tagRead: TagRead,
   ): Promise<CacheEntry | 'miss' | 'unavailable'> {
     let raw: Buffer | string | null;
     try {
-      raw = await this.fetch(key, policy.codec);
+      if (tagRead.keys) {
+        // The tag versions travel with the GET: a tagged hit costs one more command, not one more round trip.
+        const [bytes, versions] = await Promise.all([this.fetch(key, policy.codec), this.ledger.current(tagRead.keys)]);
+        raw = bytes;
+        tagRead.versions = versions;
+      } else {
+        raw = await this.fetch(key, policy.codec);
+      }
     } catch (error) {
       this.onStoreError('read', policy, error);
       if (!this.options.failOpen) throw asConnectionError(error);
       return 'unavailable';
     }
     const entry = raw === null ? undefined : this.decodeEntry(key, raw, policy.codec, policy.label, accept);
-    if (entry) {
+    if (entry && (!(entry.tags || tagRead.keys) || (await this.tagsHold(entry, tagRead)))) {
       this.counters.hits++;
       return entry;
     }
     this.counters.misses++;
     return 'miss';
+  }
+
+  /** Whether a decoded entry's tags still hold (a tag read failing reads as invalid: never a stale value). */
+  private async tagsHold(entry: CacheEntry, tagRead: TagRead): Promise<boolean> {
+    try {
+      return await this.ledger.isValid(entry.tags, tagRead.keys, tagRead.versions);
+    } catch (error) {
+      this.counters.storeErrors++;
+      this.warnings.warn('store-read', `cache read of tag versions failed: ${describeError(error)}`);
+      return false;
+    }
   }
 
   /** Decodes stored bytes; a refused entry is logged, counted and read as absent. */
@@ -147,7 +206,8 @@ export class ReadThroughExecutor {
   ): CacheEntry | undefined {
     const decoded = codec.decode(raw);
     if (!decoded.ok) {
-      this.onRejectedEntry(key, label, decoded);
+      // A write marker: another load is producing the value, nothing was refused.
+      if (decoded.reason !== 'pending') this.onRejectedEntry(key, label, decoded);
       return undefined;
     }
     if (!accept) return decoded.entry;
@@ -160,26 +220,6 @@ export class ReadThroughExecutor {
       cause: new TypeError('not an entry of this kind'),
     });
     return undefined;
-  }
-
-  /**
-   * Encodes and stores `value` under `key` with the policy's TTL. Never rejects: an encode
-   * failure (unserializable, over `maxValueBytes`) or a store failure is logged and counted,
-   * since the caller already has its value. Resolves whether it was stored.
-   */
-  private async store(key: string, value: unknown, policy: ReadThroughPolicy, loadMs = 0): Promise<boolean> {
-    try {
-      await this.write(key, value, policy, loadMs);
-      return true;
-    } catch (error) {
-      if (error instanceof RedisCacheError && error.code === 'E_REDIS_CACHE_SERIALIZATION') {
-        this.counters.skippedWrites++;
-        this.warnings.warn(`encode:${policy.label}`, `${policy.label}: result not cached: ${describeError(error)}`);
-      } else {
-        this.onStoreError('write', policy, error);
-      }
-      return false;
-    }
   }
 
   /**
@@ -199,32 +239,111 @@ export class ReadThroughExecutor {
     load: () => Promise<T> | T,
     source: ReadThroughSource<T>,
     writeBack: boolean,
+    tagRead: TagRead,
   ): Promise<T> {
     // With the store down there is nothing to coordinate through: no lock, no write.
-    if (!writeBack) return this.loadNow(key, policy, load, false);
+    if (!writeBack) return this.loadNow(key, policy, load, source, undefined);
     // A request that asked to revalidate runs the method, as it asked: it never waits for a lock.
-    if (source.revalidate) return this.loadNow(key, policy, load, true);
+    if (source.revalidate) return this.loadNow(key, policy, load, source, tagRead);
     const accept = source.accept;
     return this.underLock(
       key,
       policy,
-      () => this.loadNow(key, policy, load, true),
+      tagRead.keys,
+      () => this.loadNow(key, policy, load, source, tagRead),
       (entry) => (accept ? accept(entry.value) : entry.value) as T | undefined,
     );
   }
 
+  /** Runs the method; with `tagRead` (writing), stamps the key first and stores the result after. */
   private async loadNow<T>(
     key: string,
     policy: ReadThroughPolicy,
     load: () => Promise<T> | T,
-    writeBack: boolean,
+    source: ReadThroughSource<T>,
+    tagRead: TagRead | undefined,
   ): Promise<T> {
     this.counters.loads++;
+    let ticket: WriteTicket | undefined;
+    if (tagRead) {
+      try {
+        ticket = await this.writer.begin(key, policy, tagRead.keys, tagRead.versions);
+      } catch (error) {
+        // Nothing to store safely through: run the method uncached.
+        this.onStoreError('write', policy, error);
+      }
+    }
+    if (tagRead?.keys) this.taggedLoads.set(key, tagRead.keys);
     const started = performance.now();
-    const value = await load();
-    if (!writeBack || !this.isStorable(value, policy)) this.counters.skippedWrites++;
-    else await this.store(key, value, policy, performance.now() - started);
+    let value: T;
+    try {
+      value = await load();
+    } catch (error) {
+      if (ticket) await this.abandon(key, ticket, policy);
+      throw error;
+    } finally {
+      if (tagRead?.keys) this.taggedLoads.delete(key);
+    }
+    const freshMs = ticket && this.isStorable(value, policy) ? this.freshMsOf(value, policy, source) : 0;
+    if (!ticket || freshMs <= 0) {
+      this.counters.skippedWrites++;
+      if (ticket) await this.abandon(key, ticket, policy);
+    } else {
+      await this.commit(key, ticket, value, policy, freshMs, performance.now() - started);
+    }
     return value;
+  }
+
+  private async abandon(key: string, ticket: WriteTicket, policy: ReadThroughPolicy): Promise<void> {
+    try {
+      await this.writer.abandon(key, ticket);
+    } catch (error) {
+      // The marker expires on its own; until then the key reads as a miss.
+      this.onStoreError('write', policy, error);
+    }
+  }
+
+  /** How long a result stays fresh: the route's or the `ttl` function's say, `negativeTtl` for `null`, else the TTL. */
+  private freshMsOf<T>(value: T, policy: ReadThroughPolicy, source: ReadThroughSource<T>): number {
+    try {
+      if (source.ttlOf) return source.ttlOf(value);
+      if (value === null && policy.negativeTtlMs !== undefined) return policy.negativeTtlMs;
+      return policy.ttlOf ? policy.ttlOf(value) : policy.ttlMs;
+    } catch (error) {
+      this.warnings.warn(
+        `ttl:${policy.label}`,
+        `${policy.label}: the ttl function failed, result not cached: ${describeError(error)}`,
+      );
+      return 0;
+    }
+  }
+
+  /**
+   * Encodes and stores a result through the write fence. Never rejects: an encode failure
+   * (unserializable, over `maxValueBytes`) or a store failure is logged and counted, since the
+   * caller already has its value. A key evicted or rewritten meanwhile is left as it is.
+   */
+  private async commit(
+    key: string,
+    ticket: WriteTicket,
+    value: unknown,
+    policy: ReadThroughPolicy,
+    freshMs: number,
+    loadMs: number,
+  ): Promise<void> {
+    try {
+      const now = Date.now();
+      const encoded = policy.codec.encode(value, now, now + freshMs, loadMs, ticket.tags);
+      if (!(await this.writer.commit(key, ticket, encoded, freshMs + policy.graceMs))) this.counters.supersededWrites++;
+    } catch (error) {
+      if (error instanceof RedisCacheError && error.code === 'E_REDIS_CACHE_SERIALIZATION') {
+        this.counters.skippedWrites++;
+        this.warnings.warn(`encode:${policy.label}`, `${policy.label}: result not cached: ${describeError(error)}`);
+        await this.abandon(key, ticket, policy);
+      } else {
+        this.onStoreError('write', policy, error);
+      }
+    }
   }
 
   /**
@@ -236,6 +355,7 @@ export class ReadThroughExecutor {
   private async underLock<T>(
     key: string,
     policy: ReadThroughPolicy,
+    tagKeys: readonly string[] | undefined,
     work: () => Promise<T>,
     reuse: (entry: CacheEntry) => T | undefined,
   ): Promise<T> {
@@ -245,7 +365,7 @@ export class ReadThroughExecutor {
       label: policy.label,
       work,
       reuse: async () => {
-        const entry = await this.peek(key, policy);
+        const entry = await this.peek(key, policy, tagKeys);
         return entry && Date.now() < entry.freshUntil ? reuse(entry) : undefined;
       },
       storeError: (operation, error) => this.onStoreError(operation, policy, error),
@@ -254,26 +374,42 @@ export class ReadThroughExecutor {
   }
 
   /** Reads and decodes without counting a hit or miss (lock polling). */
-  private async peek(key: string, policy: ReadThroughPolicy): Promise<CacheEntry | undefined> {
+  private async peek(
+    key: string,
+    policy: ReadThroughPolicy,
+    tagKeys: readonly string[] | undefined,
+  ): Promise<CacheEntry | undefined> {
     try {
       const raw = await this.fetch(key, policy.codec);
       const decoded = raw === null ? undefined : policy.codec.decode(raw);
-      return decoded?.ok ? decoded.entry : undefined;
+      if (!decoded?.ok) return undefined;
+      const { entry } = decoded;
+      if (!entry.tags && !tagKeys) return entry;
+      const versions = tagKeys && (await this.ledger.current(tagKeys));
+      return (await this.ledger.isValid(entry.tags, tagKeys, versions)) ? entry : undefined;
     } catch (error) {
       this.onStoreError('read', policy, error);
       return undefined;
     }
   }
 
-  private refreshInBackground(
+  /** Starts a refresh of a hit (unless one runs for the key); resolves the refreshed value, or rejects with its error. */
+  private refreshInBackground<T>(
     key: string,
     policy: ReadThroughPolicy,
     stale: boolean,
-    refresh: () => Promise<unknown>,
-  ): void {
-    if (this.flights.has(key)) return;
+    source: ReadThroughSource<T>,
+    tagRead: TagRead,
+  ): Promise<unknown> {
+    const running = this.flights.running(key);
+    if (running) return running;
     this.counters.refreshes++;
-    this.flights.run(key, this.flights.ticket(), refresh).catch((error: unknown) => {
+    // A source's own refresh stores by itself (a route: its next request); else the method runs and is stored.
+    const refresh = source.refresh;
+    const refreshing = this.flights.run(key, this.flights.ticket(), () =>
+      refresh ? Promise.resolve(refresh()) : this.loadAndStore(key, policy, source.load, source, true, tagRead),
+    );
+    refreshing.catch((error: unknown) => {
       this.counters.refreshFailures++;
       const kept = stale && policy.failSafe ? '; still serving the stale value (fail-safe)' : '';
       this.warnings.warn(
@@ -285,6 +421,7 @@ export class ReadThroughExecutor {
         this.cacheStore.delete(key).catch((deleteError: unknown) => this.onStoreError('write', policy, deleteError));
       }
     });
+    return refreshing;
   }
 
   /** Reads an entry in the form its codec decodes fastest: a string for text serializers. */
@@ -330,6 +467,12 @@ export class ReadThroughExecutor {
       `${label}: ignored the stored entry at "${key}" (${decoded.reason})${cause}; treating it as a miss and overwriting it`,
     );
   }
+}
+
+/** The tag keys of a call and, once read with its GET, their versions. */
+interface TagRead {
+  readonly keys: readonly string[] | undefined;
+  versions: (string | null)[] | undefined;
 }
 
 function asConnectionError(error: unknown): RedisCacheConnectionError {

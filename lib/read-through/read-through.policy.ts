@@ -1,5 +1,7 @@
 import type { ReadThroughOptions } from '../interfaces/read-through-options.interface.js';
+import { compileKeyTemplate, type CompiledKeyTemplate } from '../keys/key-template.compiler.js';
 import {
+  resolveDuration,
   resolveBoolean,
   resolveEarlyRefresh,
   resolveGrace,
@@ -13,15 +15,27 @@ import type {
   ResolvedRedisCacheOptions,
 } from '../options/resolved-redis-cache-options.interface.js';
 import { CacheEntryCodec } from '../serializers/cache-entry.codec.js';
-import type { Duration } from '../utils/duration.util.js';
+import type { ReadThroughTtl } from '../interfaces/read-through-options.interface.js';
 import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-options.error.js';
+import { LIMITS } from '../options/redis-cache-options.defaults.js';
 
 /** Everything the executor needs to cache one method or `wrap()` call, resolved once. */
 export interface ReadThroughPolicy {
   /** Who is cached, for log lines: `'RoutesService.optimize'` or `'wrap'`. */
   readonly label: string;
   readonly namespace: string;
+  /** The time to live when it is not a function of the result (else the module's, for headers). */
   readonly ttlMs: number;
+  /** The time to live of one result in ms (0: do not store it), when `ttl` is a function. */
+  readonly ttlOf: ((value: unknown) => number) | undefined;
+  /** Time to live of a `null` result, when `negativeTtl` is set (it implies `cacheNull`). */
+  readonly negativeTtlMs: number | undefined;
+  /** Tag templates, compiled: each reads the arguments (or the request) like the key. */
+  readonly tags: readonly CompiledKeyTemplate[];
+  /** With a stale value at hand, how long a caller waits for the refresh (0 = not at all). */
+  readonly softTimeoutMs: number;
+  /** The longest a caller waits for the method before `ReadThroughTimeoutError` (0 = unbounded). */
+  readonly hardTimeoutMs: number;
   readonly codec: CacheEntryCodec;
   readonly cacheNull: boolean;
   readonly condition: ((value: unknown) => boolean) | undefined;
@@ -41,7 +55,7 @@ export interface ReadThroughPolicy {
 export function createReadThroughPolicy(
   module: ResolvedRedisCacheOptions,
   label: string,
-  ttl: Duration | undefined,
+  ttl: ReadThroughTtl<never> | undefined,
   options: ReadThroughOptions<never> = {},
   defaultCodec?: CacheEntryCodec,
 ): ReadThroughPolicy {
@@ -76,13 +90,23 @@ export function createReadThroughPolicy(
             : resolveSerializer(field('serializer'), options.serializer),
           module.maxValueBytes,
         );
+  const ttlIsFunction = typeof effectiveTtl === 'function';
+  const negativeTtlMs =
+    options.negativeTtl === undefined ? undefined : resolveTtl(field('negativeTtl'), options.negativeTtl);
+  const timeout = resolveTimeout(field('timeout'), options.timeout);
   return {
     label,
+    ttlOf: ttlIsFunction ? ttlFunction(field('ttl'), effectiveTtl as (value: unknown) => unknown) : undefined,
+    negativeTtlMs,
+    tags: compileTags(field('tags'), options.tags, missing),
+    softTimeoutMs: timeout.soft,
+    hardTimeoutMs: timeout.hard,
     namespace: options.namespace === undefined ? module.namespace : resolveName(field('namespace'), options.namespace),
-    ttlMs: effectiveTtl === undefined ? module.ttlMs : resolveTtl(field('ttl'), effectiveTtl),
+    ttlMs: effectiveTtl === undefined || ttlIsFunction ? module.ttlMs : resolveTtl(field('ttl'), effectiveTtl),
     codec,
     cacheNull:
-      options.cacheNull === undefined ? module.cacheNull : resolveBoolean(field('cacheNull'), options.cacheNull),
+      negativeTtlMs !== undefined ||
+      (options.cacheNull === undefined ? module.cacheNull : resolveBoolean(field('cacheNull'), options.cacheNull)),
     condition: options.condition as ((value: unknown) => boolean) | undefined,
     unless: options.unless as ((value: unknown) => boolean) | undefined,
     graceMs:
@@ -96,4 +120,62 @@ export function createReadThroughPolicy(
         : resolveEarlyRefresh(field('earlyRefresh'), options.earlyRefresh),
     lock: options.lock === undefined ? module.lock : resolveLock(field('lock'), options.lock),
   };
+}
+
+/**
+ * Wraps a `ttl` function so that it always yields whole milliseconds: its result is validated
+ * like any ttl, except that 0 or less means "do not store". It throws (a bad result, or the
+ * function's own error); the executor logs that and does not store.
+ */
+function ttlFunction(field: string, fn: (value: unknown) => unknown): (value: unknown) => number {
+  return (value) => {
+    const result = fn(value);
+    if (typeof result === 'number' && result <= 0) return 0;
+    return resolveTtl(field, result);
+  };
+}
+
+function compileTags(
+  field: string,
+  tags: unknown,
+  missing: 'bypass' | 'empty' | undefined,
+): readonly CompiledKeyTemplate[] {
+  if (tags === undefined) return [];
+  if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string' || tag === '')) {
+    throw new InvalidRedisCacheOptionsError(
+      field,
+      'expected an array of non-empty tag templates',
+      "use e.g. tags: ['books', 'author:{0.authorId}']",
+    );
+  }
+  return tags.map((tag: string) => {
+    try {
+      return compileKeyTemplate(tag, missing);
+    } catch (error) {
+      throw new InvalidRedisCacheOptionsError(field, (error as Error).message, 'fix the tag template');
+    }
+  });
+}
+
+function resolveTimeout(field: string, value: unknown): { soft: number; hard: number } {
+  if (value === undefined) return { soft: 0, hard: 0 };
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidRedisCacheOptionsError(
+      field,
+      'expected { soft?, hard? }',
+      "use e.g. timeout: { soft: '200ms', hard: '5s' }",
+    );
+  }
+  const { soft, hard } = value as { soft?: unknown; hard?: unknown };
+  const bounds = { min: 1, max: LIMITS.maxTtlMs };
+  const softMs = soft === undefined ? 0 : resolveDuration(`${field}.soft`, soft, bounds);
+  const hardMs = hard === undefined ? 0 : resolveDuration(`${field}.hard`, hard, bounds);
+  if (softMs > 0 && hardMs > 0 && softMs >= hardMs) {
+    throw new InvalidRedisCacheOptionsError(
+      field,
+      `soft (${softMs} ms) must be shorter than hard (${hardMs} ms)`,
+      'lower soft or raise hard',
+    );
+  }
+  return { soft: softMs, hard: hardMs };
 }

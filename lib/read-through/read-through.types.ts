@@ -14,6 +14,8 @@ export interface ReadThroughStats {
   skippedWrites: number;
   /** Hits served stale within the stale-while-revalidate grace. */
   staleHits: number;
+  /** Results not stored because their key was evicted or written again while they were produced. */
+  supersededWrites: number;
   /** Background refreshes started (stale or early). */
   refreshes: number;
   /** Background refreshes that failed (with fail-safe, the stale value kept being served). */
@@ -26,10 +28,14 @@ export interface ReadThroughStats {
 export interface ReadThroughSource<T> {
   /** Produces the value to return and store (the method; for routes, the response as sent). */
   load(): Promise<T> | T;
-  /** Produces a value in the background for a stale or early refresh. @default load */
+  /** Starts a stale or early refresh that stores by itself (a route's next request); by default `load` runs and is stored. */
   refresh?(): Promise<T> | T;
-  /** Skip the lookup and run `load` (a request's `Cache-Control: no-cache`). */
+  /** Skip the lookup and run `load`, storing its result (`forceFresh`, `@CachePut`, a request's `Cache-Control: no-cache`). */
   readonly revalidate?: boolean;
+  /** The call's tags (from the policy's templates); its entry is invalidated with any of them. */
+  readonly tags?: readonly string[];
+  /** The time to live of this result in ms (0: do not store), when the caller decides it (routes). @default the policy's */
+  ttlOf?(value: T): number;
   /** Turns a stored value into a `T`, or `undefined` when it is not one (then a refused entry). */
   accept?(value: unknown): T | undefined;
 }

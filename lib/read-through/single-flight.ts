@@ -35,6 +35,20 @@ export class SingleFlight {
     return this.flights.has(key);
   }
 
+  /** The promise of the work running for `key` (not of completed work), or `undefined`. */
+  running(key: string): Promise<unknown> | undefined {
+    const flight = this.flights.get(key);
+    return flight && flight.completedAt === undefined ? flight.promise : undefined;
+  }
+
+  /**
+   * Detaches the work of `key`: later callers start their own (after an eviction, work that
+   * started before it must not answer them). The detached work still settles for its callers.
+   */
+  drop(key: string): void {
+    this.flights.delete(key);
+  }
+
   /** Keys in the map: running, or completed within the join window. */
   get size(): number {
     return this.flights.size;

@@ -28,6 +28,35 @@ export abstract class CacheStore {
   /** Deletes every key that starts with `keyPrefix`; resolves how many were deleted. */
   abstract deleteByPrefix(keyPrefix: string): Promise<number>;
 
+  /**
+   * The first half of a fenced write (the second is {@link setIfUnchanged}): when `key` is
+   * absent it gets `marker` for `markerTtlMs`; resolves a stamp of what `key` now holds. Loads
+   * take the stamp before they run, so that an eviction or a newer write while they run makes
+   * their `setIfUnchanged` a no-op: a load never writes back a value older than an eviction.
+   */
+  abstract prepareWrite(key: string, marker: string, markerTtlMs: number): Promise<WriteStamp>;
+
+  /** Stores `value` for `ttlMs` only if `key` still holds what `stamp` was taken of; resolves whether it did. */
+  abstract setIfUnchanged(key: string, stamp: WriteStamp, value: Buffer | string, ttlMs: number): Promise<boolean>;
+
+  /** Deletes `key` only if it holds exactly `marker` (a load that will not store takes its marker back). */
+  abstract deleteMarker(key: string, marker: string): Promise<boolean>;
+
+  /** The versions held by tag keys (`null` where absent). */
+  abstract getTagVersions(keys: readonly string[]): Promise<(string | null)[]>;
+
+  /**
+   * Gives each absent tag key the matching one of `versions`, makes every one live at least
+   * `ttlMs` (never shorter than it was), and resolves the version each holds now.
+   */
+  abstract prepareTags(keys: readonly string[], versions: readonly string[], ttlMs: number): Promise<(string | null)[]>;
+
+  /** Makes every tag key that exists live at least `ttlMs` more (never shortens a time to live). */
+  abstract extendTags(keys: readonly string[], ttlMs: number): Promise<void>;
+
+  /** Deletes tag keys (so every entry that recorded their versions is invalid); resolves how many existed. */
+  abstract deleteTags(keys: readonly string[]): Promise<number>;
+
   /** Takes the lock `key` for `ttlMs` if nobody holds it; resolves whether it was taken. */
   abstract acquireLock(key: string, token: string, ttlMs: number): Promise<boolean>;
 
@@ -52,6 +81,9 @@ export abstract class CacheStore {
    */
   abstract watchLockReleases(channel: string, listener: (key: string) => void): LockReleaseWatch;
 }
+
+/** What {@link CacheStore.prepareWrite} resolves: opaque, only for {@link CacheStore.setIfUnchanged} of the same store. */
+export type WriteStamp = unknown;
 
 /** A subscription made by {@link CacheStore.watchLockReleases}. */
 export interface LockReleaseWatch {

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { CacheStore, type LockReleaseWatch } from './cache.store.js';
+import { CacheStore, type LockReleaseWatch, type WriteStamp } from './cache.store.js';
 
 /**
  * {@link CacheStore} in this process: an LRU bounded by entry count and bytes, with per-entry
@@ -10,6 +10,11 @@ import { CacheStore, type LockReleaseWatch } from './cache.store.js';
 export class MemoryCacheStore extends CacheStore {
   readonly kind = 'memory';
   private readonly entries: LRUCache<string, Buffer | string>;
+  /**
+   * Tag versions. Bounded like the entries (an entry carries at most a few tags): a tag dropped
+   * by the bound makes the entries that recorded it read as invalidated, never as valid.
+   */
+  private readonly tagVersions: LRUCache<string, string>;
   /** Lock owners by key with their expiry; one process, so single-flight already does most of the work. */
   private readonly locks = new Map<string, { token: string; expiresAt: number }>();
   /** In-process lock release announcements, by channel. */
@@ -28,6 +33,7 @@ export class MemoryCacheStore extends CacheStore {
       // reading for 1 ms by default).
       ttlResolution: 0,
     });
+    this.tagVersions = new LRUCache<string, string>({ max: bounds.maxEntries, ttlAutopurge: false, ttlResolution: 0 });
   }
 
   async get(key: string): Promise<Buffer | null> {
@@ -66,6 +72,49 @@ export class MemoryCacheStore extends CacheStore {
       if (key.startsWith(keyPrefix) && this.entries.delete(key)) deleted++;
     }
     return deleted;
+  }
+
+  async prepareWrite(key: string, marker: string, markerTtlMs: number): Promise<WriteStamp> {
+    let current = this.entries.get(key);
+    if (current === undefined) this.entries.set(key, (current = marker), { ttl: markerTtlMs });
+    // Each write stores a new string or Buffer, so identity tells writes apart (equal text is an equal write).
+    return current;
+  }
+
+  async setIfUnchanged(key: string, stamp: WriteStamp, value: Buffer | string, ttlMs: number): Promise<boolean> {
+    const current = this.entries.get(key);
+    if (current === undefined || current !== stamp) return false;
+    this.entries.set(key, value, { ttl: ttlMs });
+    return true;
+  }
+
+  async deleteMarker(key: string, marker: string): Promise<boolean> {
+    return this.entries.get(key) === marker && this.entries.delete(key);
+  }
+
+  async getTagVersions(keys: readonly string[]): Promise<(string | null)[]> {
+    return keys.map((key) => this.tagVersions.get(key) ?? null);
+  }
+
+  async prepareTags(keys: readonly string[], versions: readonly string[], ttlMs: number): Promise<(string | null)[]> {
+    keys.forEach((key, i) => {
+      if (!this.tagVersions.has(key)) this.tagVersions.set(key, versions[i], { ttl: ttlMs });
+    });
+    await this.extendTags(keys, ttlMs);
+    return this.getTagVersions(keys);
+  }
+
+  async extendTags(keys: readonly string[], ttlMs: number): Promise<void> {
+    for (const key of keys) {
+      const version = this.tagVersions.get(key);
+      if (version !== undefined && this.tagVersions.getRemainingTTL(key) < ttlMs) {
+        this.tagVersions.set(key, version, { ttl: ttlMs });
+      }
+    }
+  }
+
+  async deleteTags(keys: readonly string[]): Promise<number> {
+    return keys.filter((key) => this.tagVersions.delete(key)).length;
   }
 
   async acquireLock(key: string, token: string, ttlMs: number): Promise<boolean> {

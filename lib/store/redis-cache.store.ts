@@ -1,5 +1,6 @@
 import type { RedisPoolService } from '../connection/redis-pool.service.js';
-import { CacheStore, type LockReleaseWatch } from './cache.store.js';
+import { ErrorReply } from 'redis';
+import { CacheStore, type LockReleaseWatch, type WriteStamp } from './cache.store.js';
 
 /** {@link CacheStore} on Redis, through the bounded command lane of {@link RedisPoolService}. */
 export class RedisCacheStore extends CacheStore {
@@ -38,6 +39,39 @@ export class RedisCacheStore extends CacheStore {
     return this.redis.deleteByPrefix(keyPrefix);
   }
 
+  prepareWrite(key: string, marker: string, markerTtlMs: number): Promise<WriteStamp> {
+    return this.redis.commands.prepareWrite(key, marker, markerTtlMs);
+  }
+
+  setIfUnchanged(key: string, stamp: WriteStamp, value: Buffer | string, ttlMs: number): Promise<boolean> {
+    return this.redis.commands.setIfUnchanged(key, String(stamp), value, ttlMs);
+  }
+
+  deleteMarker(key: string, marker: string): Promise<boolean> {
+    return this.redis.deleteIfEquals(key, marker);
+  }
+
+  getTagVersions(keys: readonly string[]): Promise<(string | null)[]> {
+    return this.redis.commands.mGetText([...keys]);
+  }
+
+  async prepareTags(keys: readonly string[], versions: readonly string[], ttlMs: number): Promise<(string | null)[]> {
+    // Sent back to back on one connection (tag keys share a slot), so the MGET sees both writes.
+    const writes = keys.map((key, i) => this.redis.commands.setIfAbsent(key, versions[i], ttlMs));
+    const extended = this.extendTags(keys, ttlMs);
+    const current = this.redis.commands.mGetText([...keys]);
+    await Promise.all([...writes, extended]);
+    return current;
+  }
+
+  async extendTags(keys: readonly string[], ttlMs: number): Promise<void> {
+    await Promise.all(keys.map((key) => this.redis.commands.extendTtl(key, ttlMs).catch(toleratePre7)));
+  }
+
+  deleteTags(keys: readonly string[]): Promise<number> {
+    return keys.length === 0 ? Promise.resolve(0) : this.redis.commands.unlinkAll([...keys]);
+  }
+
   acquireLock(key: string, token: string, ttlMs: number): Promise<boolean> {
     return this.redis.setIfAbsent(key, token, ttlMs);
   }
@@ -57,4 +91,14 @@ export class RedisCacheStore extends CacheStore {
   watchLockReleases(channel: string, listener: (key: string) => void): LockReleaseWatch {
     return this.redis.subscriber.listen(channel, listener);
   }
+}
+
+/**
+ * Redis before 7.0 has no `PEXPIRE ... GT` and answers with an error reply. Tag keys then keep the
+ * time to live they were created with: entries outliving it read as invalidated (a miss, never a
+ * wrong value). Connection errors still reject.
+ */
+function toleratePre7(error: unknown): number {
+  if (error instanceof ErrorReply) return 0;
+  throw error;
 }
