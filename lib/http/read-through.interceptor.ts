@@ -12,6 +12,7 @@ import { CacheKeyBuilder } from '../keys/cache-key.builder.js';
 import { readPath } from '../keys/key-template.compiler.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { ReadThroughExecutor, type ReadThroughOutcome } from '../read-through/read-through.executor.js';
+import { freshMsFor } from '../read-through/read-through.policy.js';
 import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
@@ -96,8 +97,13 @@ export class ReadThroughInterceptor implements NestInterceptor {
       return next.handle();
     }
     let key: string;
+    let tags: string[] | undefined;
     try {
       key = this.keys.build(route.policy.namespace, this.buildKey(context, route));
+      if (route.tags.length > 0) {
+        const source = new HttpRequestKeySource(requestOf(context), this.adapterHost.httpAdapter);
+        tags = route.tags.map((tag) => tag.build(source));
+      }
     } catch (error) {
       this.warnings.warn(
         `key:${route.label}`,
@@ -106,7 +112,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
       this.setHeaders(context, route, { status: 'BYPASS' });
       return next.handle();
     }
-    return from(this.serve(context, next, route, key));
+    return from(this.serve(context, next, route, key, tags));
   }
 
   /**
@@ -160,7 +166,13 @@ export class ReadThroughInterceptor implements NestInterceptor {
     this.headers.apply(requestOf(context), responseOf(context), route, response);
   }
 
-  private async serve(context: ExecutionContext, next: CallHandler, route: RoutePolicy, key: string): Promise<unknown> {
+  private async serve(
+    context: ExecutionContext,
+    next: CallHandler,
+    route: RoutePolicy,
+    key: string,
+    tags: string[] | undefined,
+  ): Promise<unknown> {
     const request = requestOf(context);
     // A request that asked to revalidate, or the first one after a stale or early-refresh hit:
     // it runs the route and stores what it sends (see RefreshClaims).
@@ -170,15 +182,19 @@ export class ReadThroughInterceptor implements NestInterceptor {
       this.refreshes.take(key);
     let signal: (p: Production) => void = () => undefined;
     const produced = new Promise<Production>((resolve) => (signal = resolve));
+    // How long the stored response stays fresh: decided on the handler's value (a ttl function, negativeTtl).
+    let freshMs = route.policy.ttlMs;
     const running = this.executor.run<ValidHttpEntry | undefined>(key, route.storePolicy, {
       revalidate,
+      tags,
       accept: (value) => parseHttpEntry(value, route.statuses),
       load: () => {
-        const production = this.produce(context, next, route, request.method === 'HEAD');
+        const production = this.produce(context, next, route, request.method === 'HEAD', (ms) => (freshMs = ms));
         signal(production);
         return production.stored;
       },
       refresh: () => this.refreshes.request(key),
+      ttlOf: () => freshMs,
     });
     // The leader hands the handler's value to the pipeline as soon as it is there: the platform
     // sends it, and only then is it known what to store.
@@ -217,7 +233,26 @@ export class ReadThroughInterceptor implements NestInterceptor {
     return undefined;
   }
 
-  private produce(context: ExecutionContext, next: CallHandler, route: RoutePolicy, head: boolean): Production {
+  /** The route's `ttl` (or `negativeTtl`) for the handler's value; a throwing ttl function: not stored. */
+  private freshMsOf(route: RoutePolicy, body: unknown): number {
+    try {
+      return freshMsFor(body, route.policy);
+    } catch (error) {
+      this.warnings.warn(
+        `ttl:${route.label}`,
+        `${route.label}: the ttl function failed, response not cached: ${describeError(error)}`,
+      );
+      return 0;
+    }
+  }
+
+  private produce(
+    context: ExecutionContext,
+    next: CallHandler,
+    route: RoutePolicy,
+    head: boolean,
+    setFreshMs: (ms: number) => void,
+  ): Production {
     const statusHeader = this.options.http.cacheStatusHeader;
     const response = responseOf(context);
     // Set before the handler runs, so a response the handler throws also tells the client the cache missed.
@@ -234,7 +269,12 @@ export class ReadThroughInterceptor implements NestInterceptor {
       excluded: this.excluded,
       headersForStored: () => this.headers.forStored(request, route),
       // A HEAD response has no body to record: it is answered, never stored.
-      isStorable: (sent, body) => !head && this.isResponseCacheable(context, route, sent, body),
+      isStorable: (sent, body) => {
+        if (head || !this.isResponseCacheable(context, route, sent, body)) return false;
+        const freshMs = this.freshMsOf(route, body);
+        setFreshMs(freshMs);
+        return freshMs > 0;
+      },
     });
   }
 }

@@ -22,6 +22,8 @@ export interface RoutePolicy {
   /** The policy the executor stores the sent response under (its checks already made on the handler's value). */
   readonly storePolicy: ReadThroughPolicy;
   readonly key: RequestKeyFactory;
+  /** The route's tag templates over the request, derived like its key. */
+  readonly tags: readonly RequestKeyFactory[];
   readonly statuses: ReadonlySet<number>;
   /** Cache requests with credentials although the key has no user part. */
   readonly shared: boolean;
@@ -64,6 +66,10 @@ export class RoutePolicyRegistry {
     return found ?? undefined;
   }
 
+  private compileKey(field: string, template: string | undefined, missing: 'bypass' | 'empty' | undefined) {
+    return compileRequestTemplate(this.options, field, template, missing);
+  }
+
   private compile(handler: object, controller: object, label: string): RoutePolicy | null {
     // The route's own @ReadThrough, or its controller's class-level one for GET/HEAD routes.
     const metadata = getRouteReadThroughMetadata(handler, controller);
@@ -76,21 +82,7 @@ export class RoutePolicyRegistry {
         "use a request template such as 'cat:{params.id}', or override ReadThroughInterceptor.buildKey()",
       );
     }
-    let key: RequestKeyFactory;
-    try {
-      const { credentialHeaders, credentialQueryParams } = this.options.http;
-      key = createRequestKeyFactory(metadata.key, {
-        credentialHeaders,
-        credentialQueryParams,
-        missing: metadata.options.missingKeyValue,
-      });
-    } catch (error) {
-      throw new InvalidRedisCacheOptionsError(
-        field('key'),
-        describeError(error).replace(/^TypeError: /, ''),
-        'fix the @ReadThrough key',
-      );
-    }
+    const key = this.compileKey(field('key'), metadata.key, metadata.options.missingKeyValue);
     if (handlesResponseItself(controller, (handler as { name: string }).name)) {
       throw new InvalidRedisCacheOptionsError(
         label,
@@ -100,13 +92,30 @@ export class RoutePolicyRegistry {
     }
     const { options } = metadata;
     const http = this.options.http;
+    if (options.timeout !== undefined) {
+      throw new InvalidRedisCacheOptionsError(
+        field('timeout'),
+        'a route answers its request itself, so the cache cannot answer it early with a stale value or an error',
+        "remove timeout from the route (bound the handler's own calls, or use the platform's request timeout)",
+      );
+    }
     const policy = createReadThroughPolicy(this.options, label, metadata.ttl, options, this.executor.defaultCodec);
+    const tags = (options.tags ?? []).map((tag) => this.compileKey(field('tags'), tag, options.missingKeyValue));
     return {
       label,
       policy,
       // The stored value is the response as sent; condition/unless/cacheNull were asked of the handler's value.
-      storePolicy: { ...policy, codec: this.entryCodec, condition: undefined, unless: undefined, cacheNull: true },
+      storePolicy: {
+        ...policy,
+        codec: this.entryCodec,
+        condition: undefined,
+        unless: undefined,
+        cacheNull: true,
+        ttlOf: undefined,
+        negativeTtlMs: undefined,
+      },
       key,
+      tags,
       statuses: new Set(
         options.statuses === undefined ? http.statuses : resolveStatuses(field('statuses'), options.statuses),
       ),
@@ -118,6 +127,25 @@ export class RoutePolicyRegistry {
           ? false
           : resolveBoolean(field('allowRequestBody'), options.allowRequestBody),
     };
+  }
+}
+
+/** Compiles a route key or tag template (the same derivation for both), naming `field` in a bootstrap error. */
+function compileRequestTemplate(
+  options: ResolvedRedisCacheOptions,
+  field: string,
+  template: string | undefined,
+  missing: 'bypass' | 'empty' | undefined,
+): RequestKeyFactory {
+  try {
+    const { credentialHeaders, credentialQueryParams } = options.http;
+    return createRequestKeyFactory(template, { credentialHeaders, credentialQueryParams, missing });
+  } catch (error) {
+    throw new InvalidRedisCacheOptionsError(
+      field,
+      describeError(error).replace(/^TypeError: /, ''),
+      'fix the template',
+    );
   }
 }
 

@@ -7,7 +7,7 @@ import { CacheEntryCodec, type CacheEntry, type DecodeResult } from '../serializ
 import { CacheStore } from '../store/cache.store.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
-import { createReadThroughPolicy, type ReadThroughPolicy } from './read-through.policy.js';
+import { createReadThroughPolicy, freshMsFor, type ReadThroughPolicy } from './read-through.policy.js';
 import { decideRefresh } from './refresh.policy.js';
 import type { ReadThroughOutcome, ReadThroughSource, ReadThroughStats } from './read-through.types.js';
 import { SingleFlight } from './single-flight.js';
@@ -303,12 +303,10 @@ export class ReadThroughExecutor {
     }
   }
 
-  /** How long a result stays fresh: the route's or the `ttl` function's say, `negativeTtl` for `null`, else the TTL. */
+  /** How long a result stays fresh: the source's say (routes), else the policy's; a throwing `ttl` function: not stored. */
   private freshMsOf<T>(value: T, policy: ReadThroughPolicy, source: ReadThroughSource<T>): number {
     try {
-      if (source.ttlOf) return source.ttlOf(value);
-      if (value === null && policy.negativeTtlMs !== undefined) return policy.negativeTtlMs;
-      return policy.ttlOf ? policy.ttlOf(value) : policy.ttlMs;
+      return source.ttlOf ? source.ttlOf(value) : freshMsFor(value, policy);
     } catch (error) {
       this.warnings.warn(
         `ttl:${policy.label}`,

@@ -179,3 +179,12 @@ function resolveTimeout(field: string, value: unknown): { soft: number; hard: nu
   }
   return { soft: softMs, hard: hardMs };
 }
+
+/**
+ * How long `value` stays fresh under `policy`, in ms (0: do not store it): `negativeTtl` for
+ * `null`, the `ttl` function's answer, else the TTL. Throws what a `ttl` function throws.
+ */
+export function freshMsFor(value: unknown, policy: ReadThroughPolicy): number {
+  if (value === null && policy.negativeTtlMs !== undefined) return policy.negativeTtlMs;
+  return policy.ttlOf ? policy.ttlOf(value) : policy.ttlMs;
+}
