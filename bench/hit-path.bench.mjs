@@ -16,7 +16,7 @@
 //
 // Contenders are the files in contenders/ (lib/hit-contenders.mjs says what a contender is).
 //
-// Knobs (environment): BENCH_ROUNDS (5), BENCH_OPS_C1 (20000), BENCH_OPS_C64 (50000),
+// Knobs (environment): BENCH_ROUNDS (5), BENCH_OPS_C1 (30000), BENCH_OPS_C64 (50000),
 // BENCH_WARMUP_OPS (5000), BENCH_LEVELS (1,64), BENCH_ONLY (comma-separated contender ids or
 // name substrings; the ceiling always runs; names optional contenders too), BENCH_PIN (1: the
 // contender on CPU 0, redis-server and this process on CPU 1; 0: let the scheduler place them),
@@ -41,7 +41,7 @@ const WORKER = join(here, 'lib', 'hit-worker.mjs');
 
 const ROUNDS = intFromEnv('BENCH_ROUNDS', 5);
 const WARMUP_OPS = intFromEnv('BENCH_WARMUP_OPS', 5_000);
-const OPS = { 1: intFromEnv('BENCH_OPS_C1', 20_000), 64: intFromEnv('BENCH_OPS_C64', 50_000) };
+const OPS = { 1: intFromEnv('BENCH_OPS_C1', 30_000), 64: intFromEnv('BENCH_OPS_C64', 50_000) };
 const LEVELS = (process.env.BENCH_LEVELS || '1,64')
   .split(',')
   .map((s) => Number(s.trim()))
