@@ -2,10 +2,19 @@
 export { RedisCacheModule } from './redis-cache.module.js';
 export type { RedisCacheModuleExtras } from './redis-cache.module-definition.js';
 export { RedisCacheService } from './redis-cache.service.js';
-export type { CacheKeyOptions, CacheSetOptions } from './redis-cache.service.js';
+export type {
+  CacheKeyOptions,
+  CacheSetOptions,
+  ReadThroughMethodName,
+  ReadThroughMethodArgs,
+  ReadThroughMethodResult,
+} from './redis-cache.service.js';
 export { RedisPoolService } from './connection/redis-pool.service.js';
 export type { RedisExecutionClient } from './connection/redis-pool.service.js';
 export { ReadThrough } from './decorators/read-through.decorator.js';
+export { CacheEvict } from './decorators/cache-evict.decorator.js';
+export type { CacheEvictKey, CacheEvictOptions } from './decorators/cache-evict.decorator.js';
+export { CachePut } from './decorators/cache-put.decorator.js';
 export { ReadThroughInterceptor } from './http/read-through.interceptor.js';
 export type { CacheStatus, CachedResponse } from './http/read-through.interceptor.js';
 export type { RoutePolicy } from './http/route-policy.registry.js';

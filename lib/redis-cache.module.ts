@@ -1,8 +1,11 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { RedisPoolService } from './connection/redis-pool.service.js';
+import { CacheEvictor } from './explorer/cache.evictor.js';
 import { ReadThroughExplorer } from './explorer/read-through.explorer.js';
+import { ReadThroughRegistry } from './explorer/read-through.registry.js';
 import { ReadThroughInterceptor } from './http/read-through.interceptor.js';
+import { RouteEvictionRegistry } from './http/route-eviction.js';
 import { RoutePolicyRegistry } from './http/route-policy.registry.js';
 import type { RedisCacheModuleOptions } from './interfaces/redis-cache-module-options.interface.js';
 import { resolveRedisCacheOptions } from './options/redis-cache-options.resolver.js';
@@ -55,11 +58,14 @@ import { RedisCacheStore } from './store/redis-cache.store.js';
     },
     ReadThroughExecutor,
     RoutePolicyRegistry,
+    ReadThroughRegistry,
+    CacheEvictor,
+    RouteEvictionRegistry,
     ReadThroughInterceptor,
     ReadThroughExplorer,
     RedisCacheService,
   ],
-  // The executor, registry and options are exported for ReadThroughInterceptor, which Nest
+  // The executor, registries and options are exported for ReadThroughInterceptor, which Nest
   // instantiates in the module of each controller that uses it; the interceptor itself is
   // exported for `app.useGlobalInterceptors(app.get(ReadThroughInterceptor))`.
   exports: [
@@ -69,6 +75,7 @@ import { RedisCacheStore } from './store/redis-cache.store.js';
     CacheStore,
     ReadThroughExecutor,
     RoutePolicyRegistry,
+    RouteEvictionRegistry,
     ReadThroughInterceptor,
     RedisCacheService,
   ],

@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type Type } from '@nestjs/common';
 import { RedisCacheConnectionError } from './errors/redis-cache-connection.error.js';
 import { RedisCacheSerializationError } from './errors/redis-cache-serialization.error.js';
+import { ReadThroughRegistry } from './explorer/read-through.registry.js';
 import type { ReadThroughOptions, ReadThroughTtl } from './interfaces/read-through-options.interface.js';
 import type { SerializerName } from './interfaces/redis-cache-module-options.interface.js';
 import { CacheKeyBuilder } from './keys/cache-key.builder.js';
@@ -34,6 +35,20 @@ export interface WrapOptions<T> extends ReadThroughOptions<T> {
   forceFresh?: boolean;
 }
 
+/** The names of `T`'s async methods: what `@ReadThrough` decorates and `evict()`, `keyOf()` and `refresh()` name. */
+export type ReadThroughMethodName<T> = {
+  [K in keyof T]-?: T[K] extends (...args: never[]) => Promise<unknown> ? K : never;
+}[keyof T] &
+  string;
+
+/** The parameters of method `K` of `T`. */
+export type ReadThroughMethodArgs<T, K extends keyof T> = T[K] extends (...args: infer A) => unknown ? A : never;
+
+/** The resolved result of method `K` of `T`. */
+export type ReadThroughMethodResult<T, K extends keyof T> = T[K] extends (...args: never[]) => Promise<infer R>
+  ? R
+  : never;
+
 /**
  * Programmatic cache API over the same core as `@ReadThrough`. Keys are yours, stored as
  * `<prefix>:<namespace>:<key>`. Reads and writes fail open like the decorator (a Redis failure
@@ -51,6 +66,7 @@ export class RedisCacheService {
     private readonly executor: ReadThroughExecutor,
     private readonly store: CacheStore,
     @Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
+    private readonly registry: ReadThroughRegistry,
   ) {
     this.keys = new CacheKeyBuilder(options.prefix);
   }
@@ -149,6 +165,89 @@ export class RedisCacheService {
       return await this.store.deleteByPrefix(keyPrefix);
     } catch (error) {
       return this.failed('clear', error, 0);
+    }
+  }
+
+  /**
+   * Removes the entry of one call of a `@ReadThrough` provider method, in every process: the key
+   * is derived from `args` exactly as the decorator derives it (arguments type-checked against
+   * the method). Resolves `true` when an entry existed. A load of it running when it is evicted
+   * does not store its older value. Rejects with `ReadThroughBindingError` when the method is
+   * not bound in this application or the key cannot be built from `args`.
+   *
+   * @example
+   * await cache.evict(BooksService, 'findByIsbn', isbn)
+   */
+  async evict<T, K extends ReadThroughMethodName<T>>(
+    type: Type<T>,
+    method: K,
+    ...args: ReadThroughMethodArgs<T, K>
+  ): Promise<boolean> {
+    // Two providers of one class (two tokens) hold an entry each.
+    const bindings = this.registry.bindings(type, method);
+    const keys = [...new Set(bindings.map((binding) => this.registry.callOf(binding, args).key))];
+    try {
+      return (await this.executor.evict(keys)) > 0;
+    } catch (error) {
+      return this.failed('evict', error, false);
+    }
+  }
+
+  /**
+   * The full stored key (`<prefix>:<namespace>:<key>`) of one call of a `@ReadThrough` provider
+   * method. Throws `ReadThroughBindingError` when the method is not bound in this application,
+   * several providers of the class are, or the key cannot be built from `args`.
+   *
+   * @example
+   * cache.keyOf(BooksService, 'findByIsbn', '978-0') // 'sample:default:book:978-0'
+   */
+  keyOf<T, K extends ReadThroughMethodName<T>>(type: Type<T>, method: K, ...args: ReadThroughMethodArgs<T, K>): string {
+    return this.registry.callOf(this.registry.single(type, method), args).key;
+  }
+
+  /**
+   * Runs a `@ReadThrough` provider method now, on the instance the module bound, and stores its
+   * result, even when a fresh entry exists. Resolves the method's result; rejects with its error
+   * (nothing stored), or with `ReadThroughBindingError` like {@link keyOf}.
+   *
+   * @example
+   * await cache.refresh(RatesService, 'rates', 'EUR')
+   */
+  refresh<T, K extends ReadThroughMethodName<T>>(
+    type: Type<T>,
+    method: K,
+    ...args: ReadThroughMethodArgs<T, K>
+  ): Promise<ReadThroughMethodResult<T, K>> {
+    try {
+      const binding = this.registry.single(type, method);
+      const call = this.registry.callOf(binding, args);
+      const source = {
+        load: () => binding.method.apply(binding.instance, args) as Promise<ReadThroughMethodResult<T, K>>,
+        revalidate: true,
+        tags: call.tags,
+      };
+      return this.executor.run(call.key, binding.policy, source).then((outcome) => outcome.value);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  /**
+   * Invalidates every entry carrying one of `tags` (tag names, not templates), in every process,
+   * in one round trip. See [Tags](README.md#tags).
+   *
+   * @example
+   * await cache.invalidateTags(['author:7'])
+   */
+  async invalidateTags(tags: string[]): Promise<void> {
+    if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string' || tag === '')) {
+      throw new TypeError('invalidateTags() takes an array of non-empty tag names');
+    }
+    if (tags.length === 0) return;
+    try {
+      await this.executor.invalidateTags(tags);
+    } catch (error) {
+      this.failed('invalidateTags', error, undefined);
     }
   }
 

@@ -4,6 +4,7 @@ import { RedisCacheSerializationError } from './redis-cache-serialization.error.
 import { RedisCacheTimeoutError } from './redis-cache-timeout.error.js';
 import { SerializerUnavailableError } from './serializer-unavailable.error.js';
 import { ReadThroughTimeoutError } from './read-through-timeout.error.js';
+import { ReadThroughBindingError } from './read-through-binding.error.js';
 
 /**
  * Every error class by its stable code.
@@ -18,4 +19,5 @@ export const errors = {
   E_REDIS_CACHE_SERIALIZATION: RedisCacheSerializationError,
   E_REDIS_CACHE_SERIALIZER_UNAVAILABLE: SerializerUnavailableError,
   E_REDIS_CACHE_READ_THROUGH_TIMEOUT: ReadThroughTimeoutError,
+  E_REDIS_CACHE_READ_THROUGH_BINDING: ReadThroughBindingError,
 } as const;

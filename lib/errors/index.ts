@@ -6,3 +6,4 @@ export * from './redis-cache-serialization.error.js';
 export * from './serializer-unavailable.error.js';
 export * from './read-through-timeout.error.js';
 export * from './errors.map.js';
+export * from './read-through-binding.error.js';

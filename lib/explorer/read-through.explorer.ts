@@ -1,50 +1,63 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import {
-  getReadThroughClassMetadata,
-  getReadThroughMetadata,
-  type ReadThroughBinding,
-} from '../decorators/read-through.decorator.js';
+import { CACHE_EVICT_BINDINGS, getCacheEvictMetadata } from '../decorators/cache-evict.decorator.js';
+import { CACHE_PUT_BINDINGS, getCachePutMetadata } from '../decorators/cache-put.decorator.js';
+import { attachBinding, hasBinding } from '../decorators/cache-write.wrapper.js';
+import { getReadThroughClassMetadata, getReadThroughMetadata } from '../decorators/read-through.decorator.js';
 import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-options.error.js';
-import { CacheKeyBuilder } from '../keys/cache-key.builder.js';
-import { declaredParameterCount } from '../keys/method-arity.util.js';
-import { createMethodKeyFactory, type MethodKeyFactory } from '../keys/method-key.factory.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
+import { RouteEvictionRegistry } from '../http/route-eviction.js';
 import { RoutePolicyRegistry } from '../http/route-policy.registry.js';
-import { createReadThroughPolicy } from '../read-through/read-through.policy.js';
-import { ReadThroughExecutor, type ReadThroughOutcome } from '../read-through/read-through.executor.js';
+import { ReadThroughExecutor } from '../read-through/read-through.executor.js';
 import { LOGGER_CONTEXT, READ_THROUGH_BINDINGS, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
-import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
+import { bindCacheEvict } from './cache-evict.binder.js';
+import { CacheEvictor } from './cache.evictor.js';
+import { bindCachePut } from './cache-put.binder.js';
+import type { MethodBinderContext } from './method-binder.context.js';
+import { methodShape } from './method-templates.js';
 import { providerIdentity } from './provider-identity.util.js';
+import { bindReadThrough } from './read-through.binder.js';
+import { ReadThroughRegistry } from './read-through.registry.js';
 import { declaredRouteParams } from './route-params.util.js';
 
-type BindingHost = { [READ_THROUGH_BINDINGS]?: Map<string | symbol, ReadThroughBinding> };
 type Methods = Record<string, unknown>;
 
+/** Which of the cache decorators a method carries. */
+interface Decorated {
+  readonly name: string;
+  readonly readThrough: ReturnType<typeof getReadThroughMetadata>;
+  readonly put: ReturnType<typeof getCachePutMetadata>;
+  readonly evict: ReturnType<typeof getCacheEvictMetadata>;
+}
+
 /**
- * Finds `@ReadThrough` methods on this application's providers at module init and binds each
- * instance's method to this application's executor. Controllers are left to
- * `ReadThroughInterceptor`, so a route is never cached twice. Everything is validated here:
- * a malformed key or option fails bootstrap with `InvalidRedisCacheOptionsError`.
+ * Finds `@ReadThrough`, `@CachePut` and `@CacheEvict` methods on this application's providers
+ * at module init and binds each instance's method to this application's cache. Controllers are
+ * left to `ReadThroughInterceptor`, so a route is never cached twice; their keys are compiled
+ * here all the same. Everything is validated here: a malformed key or option fails bootstrap
+ * with `InvalidRedisCacheOptionsError`.
  */
 @Injectable()
 export class ReadThroughExplorer implements OnModuleInit {
   private readonly logger = new Logger(LOGGER_CONTEXT);
-  private readonly warnings = new ThrottledLogger(this.logger);
-  private readonly keys: CacheKeyBuilder;
+  private readonly context: MethodBinderContext;
   /** Who owns each default-key label (per namespace), so two providers never share one. */
   private readonly labelOwners = new Map<string, { owner: object; token: string }>();
 
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
-    private readonly executor: ReadThroughExecutor,
+    executor: ReadThroughExecutor,
     private readonly routes: RoutePolicyRegistry,
-    @Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
+    private readonly evictions: RouteEvictionRegistry,
+    registry: ReadThroughRegistry,
+    evictor: CacheEvictor,
+    @Inject(RESOLVED_REDIS_CACHE_OPTIONS) options: ResolvedRedisCacheOptions,
   ) {
-    this.keys = new CacheKeyBuilder(options.prefix);
+    const warnings = new ThrottledLogger(this.logger);
+    this.context = { options, executor, registry, evictor, logger: this.logger, warnings };
   }
 
   /** @internal Nest lifecycle hook. */
@@ -53,31 +66,37 @@ export class ReadThroughExplorer implements OnModuleInit {
     this.compileRoutes();
   }
 
-  /** Compiles every controller route's policy now, so a bad route key fails bootstrap. */
+  /** Compiles every controller route's policy and eviction now, so a bad route key fails bootstrap. */
   private compileRoutes(): void {
     for (const wrapper of this.discovery.getControllers()) {
       const instance: unknown = wrapper.instance;
       if (!instance || typeof instance !== 'object') continue;
       const prototype = Object.getPrototypeOf(instance) as Methods | null;
       if (!prototype) continue;
+      const controller = instance.constructor;
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         const handler = prototype[name];
         if (typeof handler !== 'function') continue;
-        const route = this.routes.get(handler, instance.constructor);
-        if (route)
-          this.checkRouteParams(
-            route.label,
-            route.key.paramNames,
-            handler,
-            instance.constructor,
-            wrapper.host?.metatype,
+        const label = `${controller.name}.${name}`;
+        if (getCachePutMetadata(handler)) {
+          throw new InvalidRedisCacheOptionsError(
+            label,
+            "@CachePut on a controller route: a route's cached entry is the GET response as sent, which a write route's value is not",
+            'put @CacheEvict on the write route (the next GET stores the new response), or @CachePut on the service method it calls',
           );
+        }
+        const module = wrapper.host?.metatype;
+        const route = this.routes.get(handler, controller);
+        if (route) this.checkRouteParams(label, 'key', route.key.paramNames, handler, controller, module);
+        const eviction = this.evictions.get(handler, controller);
+        if (eviction) this.checkRouteParams(label, 'keys', eviction.paramNames, handler, controller, module);
       }
     }
   }
 
   private checkRouteParams(
     label: string,
+    field: string,
     named: readonly string[],
     handler: object,
     controller: object,
@@ -92,7 +111,7 @@ export class ReadThroughExplorer implements OnModuleInit {
         ? `the route declares ${[...declared].map((n) => `:${n}`).join(', ')}`
         : 'the route path declares no parameters';
     throw new InvalidRedisCacheOptionsError(
-      `${label}: key`,
+      `${label}: ${field}`,
       `placeholder "{params.${unknown}}" names no route parameter (${known}), so it would read nothing for every request`,
       'fix the placeholder to a declared :param, or use {query.x} for query parameters',
     );
@@ -113,78 +132,65 @@ export class ReadThroughExplorer implements OnModuleInit {
           "put @ReadThrough on the provider's async methods",
         );
       }
-      const methods = this.scanner
-        .getAllMethodNames(prototype)
-        .filter((name) => getReadThroughMetadata(prototype[name]) !== undefined);
+      const methods = this.decoratedMethods(prototype);
       if (methods.length === 0) continue;
       const className = instance.constructor?.name ?? String(wrapper.name);
       if (!wrapper.isDependencyTreeStatic()) {
+        const names = methods.map((method) => method.name).join(', ');
         this.logger.warn(
-          `${className} is request-scoped or transient: its @ReadThrough methods (${methods.join(', ')}) run uncached. Use RedisCacheService.wrap() inside them instead.`,
+          `${className} is request-scoped or transient: its cache-decorated methods (${names}) run uncached. Use RedisCacheService.wrap() inside them instead.`,
+        );
+        this.context.registry.refuse(
+          instance.constructor,
+          'the provider is request-scoped or transient, so its @ReadThrough methods run uncached and hold no entry',
         );
         continue;
       }
-      const host = instance as BindingHost;
-      // Already bound by this app (a provider can be listed by more than one module).
-      if (host[READ_THROUGH_BINDINGS]?.has(methods[0])) continue;
-      const bindings = host[READ_THROUGH_BINDINGS] ?? new Map<string | symbol, ReadThroughBinding>();
-      for (const name of methods) bindings.set(name, this.bind(wrapper, instance, prototype, name));
-      Object.defineProperty(host, READ_THROUGH_BINDINGS, { value: bindings, configurable: true, enumerable: false });
+      for (const method of methods) this.bindMethod(wrapper, instance, prototype, method);
     }
   }
 
-  private bind(wrapper: InstanceWrapper, instance: object, prototype: Methods, methodName: string): ReadThroughBinding {
-    const metadata = getReadThroughMetadata(prototype[methodName])!;
-    const identity = providerIdentity(wrapper, instance);
-    const label = `${identity.label}.${methodName}`;
-    const policy = createReadThroughPolicy(
-      this.options,
-      label,
-      metadata.ttl,
-      metadata.options,
-      this.executor.defaultCodec,
-    );
-    if (metadata.key === undefined) this.claimLabel(label, policy.namespace, identity.owner, String(wrapper.name));
-    const keyOf = this.compileKey(label, metadata, prototype, methodName);
-    const { method } = metadata;
-    const executor = this.executor;
-    const keys = this.keys;
-    return (target, args) => {
-      let key: string;
-      try {
-        key = keys.build(policy.namespace, keyOf(args));
-      } catch (error) {
-        // A key that cannot be built (a placeholder that read nothing, a cyclic argument, a
-        // throwing key function) costs caching, never the call.
-        this.warnings.warn(
-          `key:${label}`,
-          `${label}: could not build the cache key, running uncached: ${describeError(error)}`,
-        );
-        return Promise.resolve().then(() => method.apply(target, args));
-      }
-      return executor.run(key, policy, { load: () => method.apply(target, args) }).then(valueOf);
-    };
+  private decoratedMethods(prototype: Methods): Decorated[] {
+    const found: Decorated[] = [];
+    for (const name of this.scanner.getAllMethodNames(prototype)) {
+      const fn = prototype[name];
+      const decorated = {
+        name,
+        readThrough: getReadThroughMetadata(fn),
+        put: getCachePutMetadata(fn),
+        evict: getCacheEvictMetadata(fn),
+      };
+      if (decorated.readThrough || decorated.put || decorated.evict) found.push(decorated);
+    }
+    return found;
   }
 
-  private compileKey(
-    label: string,
-    metadata: NonNullable<ReturnType<typeof getReadThroughMetadata>>,
-    prototype: Methods,
-    methodName: string,
-  ): MethodKeyFactory {
-    const missing = metadata.options.missingKeyValue;
-    const paramTypes = Reflect.getMetadata('design:paramtypes', prototype, methodName) as unknown[] | undefined;
-    try {
-      return createMethodKeyFactory(metadata.key, label, {
-        parameterCount: declaredParameterCount(metadata.method, paramTypes),
-        missing,
-      });
-    } catch (error) {
+  private bindMethod(wrapper: InstanceWrapper, instance: object, prototype: Methods, method: Decorated): void {
+    const { name, readThrough, put, evict } = method;
+    const identity = providerIdentity(wrapper, instance);
+    const label = `${identity.label}.${name}`;
+    if (readThrough && (put || evict)) {
       throw new InvalidRedisCacheOptionsError(
-        `${label}: key`,
-        describeError(error).replace(/^TypeError: /, ''),
-        'fix the @ReadThrough key',
+        label,
+        `@ReadThrough and @${put ? 'CachePut' : 'CacheEvict'} on one method: a read that is served from the cache cannot also write or evict on every call`,
+        'put @CachePut / @CacheEvict on the method that changes the data, and @ReadThrough on the one that reads it',
       );
+    }
+    const type = instance.constructor;
+    if (readThrough && !hasBinding(instance, READ_THROUGH_BINDINGS, name)) {
+      const shape = methodShape(label, readThrough.method, prototype, name);
+      const { binding, policy } = bindReadThrough(this.context, shape, readThrough, type, instance, name);
+      if (readThrough.key === undefined) this.claimLabel(label, policy.namespace, identity.owner, String(wrapper.name));
+      attachBinding(instance, READ_THROUGH_BINDINGS, name, binding);
+    }
+    // Each decorator's metadata names the function it wraps, so stacked @CachePut and @CacheEvict compose.
+    if (put && !hasBinding(instance, CACHE_PUT_BINDINGS, name)) {
+      const shape = methodShape(label, put.method, prototype, name);
+      attachBinding(instance, CACHE_PUT_BINDINGS, name, bindCachePut(this.context, shape, put));
+    }
+    if (evict && !hasBinding(instance, CACHE_EVICT_BINDINGS, name)) {
+      const shape = methodShape(label, evict.method, prototype, name);
+      attachBinding(instance, CACHE_EVICT_BINDINGS, name, bindCacheEvict(this.context, shape, evict));
     }
   }
 
@@ -203,8 +209,4 @@ export class ReadThroughExplorer implements OnModuleInit {
       'register them under different injection tokens, or give the method an explicit key or a namespace of its own',
     );
   }
-}
-
-function valueOf<T>(outcome: ReadThroughOutcome<T>): T {
-  return outcome.value;
 }

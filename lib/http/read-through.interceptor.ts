@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
@@ -32,6 +33,7 @@ import type { SentResponse } from './response.capture.js';
 import { replayEntry, type ReplayContext } from './response.replay.js';
 import { produceRoute, type Production } from './route-production.js';
 import type { CachedResponse, CacheStatus } from './http-cache.types.js';
+import { RouteEvictionRegistry } from './route-eviction.js';
 import { RoutePolicyRegistry, type RoutePolicy } from './route-policy.registry.js';
 
 export type { CachedResponse, CacheStatus } from './http-cache.types.js';
@@ -71,6 +73,8 @@ export class ReadThroughInterceptor implements NestInterceptor {
   private readonly refreshes = new RefreshClaims();
   private readonly excluded: ReadonlySet<string>;
   private readonly ownHeaders: ReplayContext;
+  /** `@CacheEvict` of routes without `@ReadThrough`; injected as a property so subclass constructors stay as they are. */
+  @Inject(RouteEvictionRegistry) @Optional() private readonly evictions?: RouteEvictionRegistry;
 
   constructor(
     private readonly executor: ReadThroughExecutor,
@@ -91,7 +95,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const route = this.routes.get(context.getHandler(), context.getClass());
-    if (!route) return next.handle();
+    if (!route) return this.evictions ? this.evictions.handle(context, next) : next.handle();
     if (!this.isRequestCacheable(context, route)) {
       this.setHeaders(context, route, { status: 'BYPASS' });
       return next.handle();
