@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { RedisCacheError } from '../errors/redis-cache.error.js';
+import { describeError } from '../utils/redact.util.js';
+import type { ReadThroughDiagnostics } from './read-through.diagnostics.js';
 import { WRITE_MARKER, type EntryTags } from '../serializers/cache-entry.codec.js';
 import type { CacheStore, WriteStamp } from '../store/cache.store.js';
 import type { ReadThroughPolicy } from './read-through.policy.js';
@@ -26,15 +29,70 @@ const MIN_MARKER_MS = 10 * 60_000;
  */
 export class EntryWriter {
   constructor(
-    private readonly store: CacheStore,
+    private readonly cacheStore: CacheStore,
     private readonly ledger: TagLedger,
+    private readonly diagnostics: ReadThroughDiagnostics,
   ) {}
 
   /**
-   * Stamps `key` and reads its tags' versions for an entry living about `lifetimeMs`.
-   * `tagKeys` / `versions`: the call's tag keys and, when read at lookup, their versions then.
+   * Stamps `key` and reads its tags' versions, before the method runs. `tagKeys` / `versions`:
+   * the call's tag keys and, when read at lookup, their versions then. Resolves `undefined` when
+   * the store failed (logged): there is nothing to store safely through, the method runs uncached.
    */
   async begin(
+    key: string,
+    policy: ReadThroughPolicy,
+    tagKeys: readonly string[] | undefined,
+    versions: readonly (string | null)[] | undefined,
+  ): Promise<WriteTicket | undefined> {
+    try {
+      return await this.stamp(key, policy, tagKeys, versions);
+    } catch (error) {
+      this.diagnostics.storeError('write', policy.label, error);
+      return undefined;
+    }
+  }
+
+  /**
+   * Encodes and stores a result through the fence. Never rejects: an encode failure
+   * (unserializable, over `maxValueBytes`) or a store failure is logged and counted, since the
+   * caller already has its value. A key evicted or rewritten meanwhile is left as it is.
+   */
+  async store(
+    key: string,
+    ticket: WriteTicket,
+    value: unknown,
+    policy: ReadThroughPolicy,
+    freshMs: number,
+    loadMs: number,
+  ): Promise<void> {
+    const { counters, warnings } = this.diagnostics;
+    try {
+      const now = Date.now();
+      const encoded = policy.codec.encode(value, now, now + freshMs, loadMs, ticket.tags);
+      if (!(await this.commit(key, ticket, encoded, freshMs + policy.graceMs))) counters.supersededWrites++;
+    } catch (error) {
+      if (error instanceof RedisCacheError && error.code === 'E_REDIS_CACHE_SERIALIZATION') {
+        counters.skippedWrites++;
+        warnings.warn(`encode:${policy.label}`, `${policy.label}: result not cached: ${describeError(error)}`);
+        await this.abandon(key, ticket, policy);
+      } else {
+        this.diagnostics.storeError('write', policy.label, error);
+      }
+    }
+  }
+
+  /** A load that stores nothing takes its marker back, so the key reads as absent again at once. Never rejects. */
+  async abandon(key: string, ticket: WriteTicket, policy: ReadThroughPolicy): Promise<void> {
+    try {
+      await this.cacheStore.deleteMarker(key, ticket.marker);
+    } catch (error) {
+      // The marker expires on its own; until then the key reads as a miss.
+      this.diagnostics.storeError('write', policy.label, error);
+    }
+  }
+
+  private async stamp(
     key: string,
     policy: ReadThroughPolicy,
     tagKeys: readonly string[] | undefined,
@@ -42,7 +100,7 @@ export class EntryWriter {
   ): Promise<WriteTicket> {
     const lifetime = policy.ttlMs + policy.graceMs;
     const marker = `${WRITE_MARKER}${randomBytes(12).toString('base64url')}`;
-    const stamping = this.store.prepareWrite(key, marker, Math.max(lifetime, MIN_MARKER_MS));
+    const stamping = this.cacheStore.prepareWrite(key, marker, Math.max(lifetime, MIN_MARKER_MS));
     let tags: EntryTags | undefined;
     if (tagKeys && tagKeys.length > 0) {
       tags = versions && this.ledger.recorded(tagKeys, versions);
@@ -51,18 +109,18 @@ export class EntryWriter {
     return { stamp: await stamping, marker, tags };
   }
 
-  /** A load that stores nothing takes its marker back, so the key reads as absent again at once. */
-  abandon(key: string, ticket: WriteTicket): Promise<boolean> {
-    return this.store.deleteMarker(key, ticket.marker);
-  }
-
-  /**
-   * Stores `encoded` for `lifetimeMs` if the key still holds what {@link begin} stamped, and keeps
-   * its tag keys alive as long. Resolves whether it was stored; rejects on a store failure.
-   */
-  async commit(key: string, ticket: WriteTicket, encoded: Buffer | string, lifetimeMs: number): Promise<boolean> {
+  /** Stores `encoded` if the key still holds what was stamped, and keeps its tag keys alive as long. */
+  private async commit(
+    key: string,
+    ticket: WriteTicket,
+    encoded: Buffer | string,
+    lifetimeMs: number,
+  ): Promise<boolean> {
     const extended = ticket.tags ? this.ledger.extend(ticket.tags, lifetimeMs) : undefined;
-    const [stored] = await Promise.all([this.store.setIfUnchanged(key, ticket.stamp, encoded, lifetimeMs), extended]);
+    const [stored] = await Promise.all([
+      this.cacheStore.setIfUnchanged(key, ticket.stamp, encoded, lifetimeMs),
+      extended,
+    ]);
     return stored;
   }
 }

@@ -1,20 +1,20 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { RedisCacheConnectionError } from '../errors/redis-cache-connection.error.js';
-import { RedisCacheError } from '../errors/redis-cache.error.js';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
-import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
-import { CacheEntryCodec, type CacheEntry, type DecodeResult } from '../serializers/cache-entry.codec.js';
+import { RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
+import type { CacheEntry, CacheEntryCodec } from '../serializers/cache-entry.codec.js';
 import { CacheStore } from '../store/cache.store.js';
 import { describeError } from '../utils/redact.util.js';
-import { ThrottledLogger } from '../utils/throttled-logger.util.js';
+import type { ThrottledLogger } from '../utils/throttled-logger.util.js';
 import { createReadThroughPolicy, freshMsFor, type ReadThroughPolicy } from './read-through.policy.js';
 import { decideRefresh } from './refresh.policy.js';
 import type { ReadThroughOutcome, ReadThroughSource, ReadThroughStats } from './read-through.types.js';
 import { SingleFlight } from './single-flight.js';
 import { StampedeLock } from './stampede.lock.js';
-import { EntryWriter, type WriteTicket } from './entry-writer.js';
+import { EntryWriter } from './entry-writer.js';
 import { TagLedger } from './tag-ledger.js';
 import { withHardTimeout, within } from './call-deadline.js';
+import { EntryReader, type TagRead } from './entry-reader.js';
+import { ReadThroughDiagnostics } from './read-through.diagnostics.js';
 
 export type { ReadThroughOutcome, ReadThroughSource, ReadThroughStats } from './read-through.types.js';
 
@@ -31,22 +31,11 @@ export type { ReadThroughOutcome, ReadThroughSource, ReadThroughStats } from './
  */
 @Injectable()
 export class ReadThroughExecutor {
-  private readonly logger = new Logger(LOGGER_CONTEXT);
-  private readonly warnings = new ThrottledLogger(this.logger);
   private readonly flights = new SingleFlight();
-  private readonly counters: ReadThroughStats = {
-    hits: 0,
-    misses: 0,
-    loads: 0,
-    rejectedEntries: 0,
-    storeErrors: 0,
-    skippedWrites: 0,
-    supersededWrites: 0,
-    staleHits: 0,
-    refreshes: 0,
-    refreshFailures: 0,
-    lockWaits: 0,
-  };
+  private readonly diagnostics: ReadThroughDiagnostics;
+  private readonly counters: ReadThroughStats;
+  private readonly warnings: ThrottledLogger;
+  private readonly reader: EntryReader;
   /** Policy for calls that bring no options of their own (`wrap(key, fn)`), built once. */
   readonly defaultPolicy: ReadThroughPolicy;
   /** The cross-process lock of policies with `lock`. */
@@ -60,10 +49,14 @@ export class ReadThroughExecutor {
     private readonly cacheStore: CacheStore,
     @Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
   ) {
+    this.diagnostics = new ReadThroughDiagnostics(cacheStore.kind, options.failOpen);
+    this.counters = this.diagnostics.counters;
+    this.warnings = this.diagnostics.warnings;
     this.defaultPolicy = createReadThroughPolicy(options, 'RedisCacheService', undefined);
     this.stampede = new StampedeLock(cacheStore, `${options.prefix}:__lock__`, this.warnings);
     this.ledger = new TagLedger(cacheStore, options.prefix);
-    this.writer = new EntryWriter(cacheStore, this.ledger);
+    this.writer = new EntryWriter(cacheStore, this.ledger, this.diagnostics);
+    this.reader = new EntryReader(cacheStore, this.ledger, this.diagnostics, options.failOpen);
   }
 
   /** The codec of the module's default serializer, shared by every policy that uses it. */
@@ -89,7 +82,7 @@ export class ReadThroughExecutor {
     const read: TagRead = { keys: tagKeys, versions: undefined };
     let writeBack = true;
     if (!source.revalidate) {
-      const found = await this.lookup(key, policy, source.accept, read);
+      const found = await this.reader.lookup(key, policy, source.accept, read);
       if (typeof found === 'object') {
         const decision = decideRefresh(policy, found, Date.now());
         if (decision.stale) this.counters.staleHits++;
@@ -143,83 +136,8 @@ export class ReadThroughExecutor {
    * a store failure rejects (callers decide about failing open).
    */
   async read(key: string, codec: CacheEntryCodec): Promise<{ value: unknown } | undefined> {
-    const raw = await this.fetch(key, codec);
-    const entry = raw === null ? undefined : this.decodeEntry(key, raw, codec, 'RedisCacheService');
-    if (!entry || (entry.tags && !(await this.ledger.isValid(entry.tags)))) return undefined;
-    return { value: entry.value };
-  }
-
-  /**
-   * The read half of {@link run}, for callers that drive the miss themselves (the HTTP
-   * interceptor): the decoded entry on a hit; `'miss'` on a miss or a refused entry;
-   * `'unavailable'` when the store failed and the module fails open (then the result should not
-   * be written back either: the write would only wait out another timeout). Counts hits and misses.
-   */
-  private async lookup(
-    key: string,
-    policy: ReadThroughPolicy,
-    accept: ((value: unknown) => unknown) | undefined,
-    tagRead: TagRead,
-  ): Promise<CacheEntry | 'miss' | 'unavailable'> {
-    let raw: Buffer | string | null;
-    try {
-      if (tagRead.keys) {
-        // The tag versions travel with the GET: a tagged hit costs one more command, not one more round trip.
-        const [bytes, versions] = await Promise.all([this.fetch(key, policy.codec), this.ledger.current(tagRead.keys)]);
-        raw = bytes;
-        tagRead.versions = versions;
-      } else {
-        raw = await this.fetch(key, policy.codec);
-      }
-    } catch (error) {
-      this.onStoreError('read', policy, error);
-      if (!this.options.failOpen) throw asConnectionError(error);
-      return 'unavailable';
-    }
-    const entry = raw === null ? undefined : this.decodeEntry(key, raw, policy.codec, policy.label, accept);
-    if (entry && (!(entry.tags || tagRead.keys) || (await this.tagsHold(entry, tagRead)))) {
-      this.counters.hits++;
-      return entry;
-    }
-    this.counters.misses++;
-    return 'miss';
-  }
-
-  /** Whether a decoded entry's tags still hold (a tag read failing reads as invalid: never a stale value). */
-  private async tagsHold(entry: CacheEntry, tagRead: TagRead): Promise<boolean> {
-    try {
-      return await this.ledger.isValid(entry.tags, tagRead.keys, tagRead.versions);
-    } catch (error) {
-      this.counters.storeErrors++;
-      this.warnings.warn('store-read', `cache read of tag versions failed: ${describeError(error)}`);
-      return false;
-    }
-  }
-
-  /** Decodes stored bytes; a refused entry is logged, counted and read as absent. */
-  private decodeEntry(
-    key: string,
-    raw: Buffer | string,
-    codec: CacheEntryCodec,
-    label: string,
-    accept?: (value: unknown) => unknown,
-  ): CacheEntry | undefined {
-    const decoded = codec.decode(raw);
-    if (!decoded.ok) {
-      // A write marker: another load is producing the value, nothing was refused.
-      if (decoded.reason !== 'pending') this.onRejectedEntry(key, label, decoded);
-      return undefined;
-    }
-    if (!accept) return decoded.entry;
-    // The caller's own shape check (an HTTP entry): a value of another shape is refused too.
-    const value = accept(decoded.entry.value);
-    if (value !== undefined) return { ...decoded.entry, value };
-    this.onRejectedEntry(key, label, {
-      ok: false,
-      reason: 'corrupt',
-      cause: new TypeError('not an entry of this kind'),
-    });
-    return undefined;
+    const entry = await this.reader.read(key, codec, 'RedisCacheService');
+    return entry && { value: entry.value };
   }
 
   /**
@@ -264,22 +182,15 @@ export class ReadThroughExecutor {
     tagRead: TagRead | undefined,
   ): Promise<T> {
     this.counters.loads++;
-    let ticket: WriteTicket | undefined;
-    if (tagRead) {
-      try {
-        ticket = await this.writer.begin(key, policy, tagRead.keys, tagRead.versions);
-      } catch (error) {
-        // Nothing to store safely through: run the method uncached.
-        this.onStoreError('write', policy, error);
-      }
-    }
+    // Without a ticket (not writing, or the store failed) the method runs uncached.
+    const ticket = tagRead && (await this.writer.begin(key, policy, tagRead.keys, tagRead.versions));
     if (tagRead?.keys) this.taggedLoads.set(key, tagRead.keys);
     const started = performance.now();
     let value: T;
     try {
       value = await load();
     } catch (error) {
-      if (ticket) await this.abandon(key, ticket, policy);
+      if (ticket) await this.writer.abandon(key, ticket, policy);
       throw error;
     } finally {
       if (tagRead?.keys) this.taggedLoads.delete(key);
@@ -287,20 +198,11 @@ export class ReadThroughExecutor {
     const freshMs = ticket && this.isStorable(value, policy) ? this.freshMsOf(value, policy, source) : 0;
     if (!ticket || freshMs <= 0) {
       this.counters.skippedWrites++;
-      if (ticket) await this.abandon(key, ticket, policy);
+      if (ticket) await this.writer.abandon(key, ticket, policy);
     } else {
-      await this.commit(key, ticket, value, policy, freshMs, performance.now() - started);
+      await this.writer.store(key, ticket, value, policy, freshMs, performance.now() - started);
     }
     return value;
-  }
-
-  private async abandon(key: string, ticket: WriteTicket, policy: ReadThroughPolicy): Promise<void> {
-    try {
-      await this.writer.abandon(key, ticket);
-    } catch (error) {
-      // The marker expires on its own; until then the key reads as a miss.
-      this.onStoreError('write', policy, error);
-    }
   }
 
   /** How long a result stays fresh: the source's say (routes), else the policy's; a throwing `ttl` function: not stored. */
@@ -313,34 +215,6 @@ export class ReadThroughExecutor {
         `${policy.label}: the ttl function failed, result not cached: ${describeError(error)}`,
       );
       return 0;
-    }
-  }
-
-  /**
-   * Encodes and stores a result through the write fence. Never rejects: an encode failure
-   * (unserializable, over `maxValueBytes`) or a store failure is logged and counted, since the
-   * caller already has its value. A key evicted or rewritten meanwhile is left as it is.
-   */
-  private async commit(
-    key: string,
-    ticket: WriteTicket,
-    value: unknown,
-    policy: ReadThroughPolicy,
-    freshMs: number,
-    loadMs: number,
-  ): Promise<void> {
-    try {
-      const now = Date.now();
-      const encoded = policy.codec.encode(value, now, now + freshMs, loadMs, ticket.tags);
-      if (!(await this.writer.commit(key, ticket, encoded, freshMs + policy.graceMs))) this.counters.supersededWrites++;
-    } catch (error) {
-      if (error instanceof RedisCacheError && error.code === 'E_REDIS_CACHE_SERIALIZATION') {
-        this.counters.skippedWrites++;
-        this.warnings.warn(`encode:${policy.label}`, `${policy.label}: result not cached: ${describeError(error)}`);
-        await this.abandon(key, ticket, policy);
-      } else {
-        this.onStoreError('write', policy, error);
-      }
     }
   }
 
@@ -363,32 +237,12 @@ export class ReadThroughExecutor {
       label: policy.label,
       work,
       reuse: async () => {
-        const entry = await this.peek(key, policy, tagKeys);
+        const entry = await this.reader.peek(key, policy, tagKeys);
         return entry && Date.now() < entry.freshUntil ? reuse(entry) : undefined;
       },
-      storeError: (operation, error) => this.onStoreError(operation, policy, error),
+      storeError: (operation, error) => this.diagnostics.storeError(operation, policy.label, error),
       waiting: () => this.counters.lockWaits++,
     });
-  }
-
-  /** Reads and decodes without counting a hit or miss (lock polling). */
-  private async peek(
-    key: string,
-    policy: ReadThroughPolicy,
-    tagKeys: readonly string[] | undefined,
-  ): Promise<CacheEntry | undefined> {
-    try {
-      const raw = await this.fetch(key, policy.codec);
-      const decoded = raw === null ? undefined : policy.codec.decode(raw);
-      if (!decoded?.ok) return undefined;
-      const { entry } = decoded;
-      if (!entry.tags && !tagKeys) return entry;
-      const versions = tagKeys && (await this.ledger.current(tagKeys));
-      return (await this.ledger.isValid(entry.tags, tagKeys, versions)) ? entry : undefined;
-    } catch (error) {
-      this.onStoreError('read', policy, error);
-      return undefined;
-    }
   }
 
   /** Starts a refresh of a hit (unless one runs for the key); resolves the refreshed value, or rejects with its error. */
@@ -416,15 +270,12 @@ export class ReadThroughExecutor {
       );
       if (stale && !policy.failSafe) {
         // Without fail-safe the next caller must run the method and see its error.
-        this.cacheStore.delete(key).catch((deleteError: unknown) => this.onStoreError('write', policy, deleteError));
+        this.cacheStore
+          .delete(key)
+          .catch((deleteError: unknown) => this.diagnostics.storeError('write', policy.label, deleteError));
       }
     });
     return refreshing;
-  }
-
-  /** Reads an entry in the form its codec decodes fastest: a string for text serializers. */
-  private fetch(key: string, codec: CacheEntryCodec): Promise<Buffer | string | null> {
-    return codec.textual ? this.cacheStore.getText(key) : this.cacheStore.get(key);
   }
 
   /**
@@ -447,33 +298,4 @@ export class ReadThroughExecutor {
     }
     return true;
   }
-
-  private onStoreError(operation: 'read' | 'write', policy: ReadThroughPolicy, error: unknown): void {
-    this.counters.storeErrors++;
-    const outcome = operation === 'read' && this.options.failOpen ? '; running uncached' : '';
-    this.warnings.warn(
-      `store-${operation}`,
-      `${policy.label}: cache ${operation} failed on the ${this.cacheStore.kind} store${outcome}: ${describeError(error)}`,
-    );
-  }
-
-  private onRejectedEntry(key: string, label: string, decoded: DecodeResult & { ok: false }): void {
-    this.counters.rejectedEntries++;
-    const cause = decoded.cause === undefined ? '' : ` (${describeError(decoded.cause)})`;
-    this.warnings.warn(
-      `rejected:${decoded.reason}`,
-      `${label}: ignored the stored entry at "${key}" (${decoded.reason})${cause}; treating it as a miss and overwriting it`,
-    );
-  }
-}
-
-/** The tag keys of a call and, once read with its GET, their versions. */
-interface TagRead {
-  readonly keys: readonly string[] | undefined;
-  versions: (string | null)[] | undefined;
-}
-
-function asConnectionError(error: unknown): RedisCacheConnectionError {
-  if (error instanceof RedisCacheConnectionError) return error;
-  return new RedisCacheConnectionError(`Redis cache read failed: ${describeError(error)}`, { cause: error });
 }

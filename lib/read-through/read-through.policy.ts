@@ -135,12 +135,22 @@ function ttlFunction(field: string, fn: (value: unknown) => unknown): (value: un
   };
 }
 
+/** Tags one entry may carry (the envelope refuses more). */
+const MAX_TAGS = 64;
+
 function compileTags(
   field: string,
   tags: unknown,
   missing: 'bypass' | 'empty' | undefined,
 ): readonly CompiledKeyTemplate[] {
   if (tags === undefined) return [];
+  if (Array.isArray(tags) && tags.length > MAX_TAGS) {
+    throw new InvalidRedisCacheOptionsError(
+      field,
+      `${tags.length} tags; an entry carries at most ${MAX_TAGS}`,
+      'use fewer, broader tags',
+    );
+  }
   if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string' || tag === '')) {
     throw new InvalidRedisCacheOptionsError(
       field,

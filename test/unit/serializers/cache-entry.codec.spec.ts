@@ -503,22 +503,59 @@ describe('CacheEntryCodec', () => {
      */
     // The record separator (\x1e) is the envelope's magic: matching it is the point.
     // eslint-disable-next-line no-control-regex
-    const JSON_HEADER = /^\x1eRT3:0:json:(0|-?[1-9][0-9]*):(0|-?[1-9][0-9]*):(0|[1-9][0-9]*)\n/;
+    const JSON_HEADER = /^\x1eRT3:([01]):json:(0|-?[1-9][0-9]*):(0|-?[1-9][0-9]*):(0|[1-9][0-9]*)\n/;
+
+    /** The documented tag line (flag 1): a JSON array of 1 to 64 `[key, version | null]` pairs, then a newline. */
+    function tagLineLength(rest: string): number | undefined {
+      const end = rest.indexOf('\n');
+      if (end === -1 || end > 64 * 1024) return undefined;
+      let tags: unknown;
+      try {
+        tags = JSON.parse(rest.slice(0, end));
+      } catch {
+        return undefined;
+      }
+      const pairs =
+        Array.isArray(tags) &&
+        tags.length > 0 &&
+        tags.length <= 64 &&
+        tags.every(
+          (t: unknown) =>
+            Array.isArray(t) &&
+            t.length === 2 &&
+            typeof t[0] === 'string' &&
+            (typeof t[1] === 'string' || t[1] === null),
+        );
+      return pairs ? end + 1 : undefined;
+    }
 
     type Expected =
-      { ok: false } | { ok: true; entry: { value: unknown; createdAt: number; freshUntil: number; loadMs: number } };
+      | { ok: false }
+      | { ok: true; entry: { value: unknown; createdAt: number; freshUntil: number; loadMs: number; tags?: unknown } };
 
     /** What decoding `raw` must give, from the documented layout alone (the header is ASCII, so latin1 reads it from bytes). */
     function oracle(raw: Buffer | string): Expected {
-      const match = JSON_HEADER.exec(typeof raw === 'string' ? raw : raw.toString('latin1'));
+      const text = typeof raw === 'string' ? raw : raw.toString('latin1');
+      const match = JSON_HEADER.exec(text);
       if (!match) return { ok: false };
-      const [createdAt, freshUntil, loadMs] = [match[1], match[2], match[3]].map(Number) as [number, number, number];
+      const [createdAt, freshUntil, loadMs] = [match[2], match[3], match[4]].map(Number) as [number, number, number];
       if (!Number.isSafeInteger(createdAt) || !Number.isSafeInteger(freshUntil) || loadMs > 0xffffffff)
         return { ok: false };
-      const payload =
-        typeof raw === 'string' ? raw.slice(match[0].length) : raw.subarray(match[0].length).toString('utf8');
+      let start = match[0].length;
+      let tags: unknown;
+      if (match[1] === '1') {
+        const length = tagLineLength(text.slice(start));
+        if (length === undefined) return { ok: false };
+        tags = JSON.parse(text.slice(start, start + length - 1));
+        start += length;
+      }
+      const payload = typeof raw === 'string' ? raw.slice(start) : raw.subarray(start).toString('utf8');
       try {
-        return { ok: true, entry: { value: parseJson(payload), createdAt, freshUntil, loadMs } };
+        const value = parseJson(payload);
+        return {
+          ok: true,
+          entry: tags ? { value, createdAt, freshUntil, loadMs, tags } : { value, createdAt, freshUntil, loadMs },
+        };
       } catch {
         return { ok: false };
       }
