@@ -56,6 +56,40 @@ describe('Redis Cluster', () => {
     }
   });
 
+  it('tags across slots: invalidateTags in one app drops the tagged entries in another, wherever they live; no store error', async () => {
+    const prefix = uniquePrefix('cluster-tags');
+    const options = { cluster: { rootNodes: cluster.rootNodes }, prefix };
+    const a = (await boot(options)).get(RedisCacheService);
+    const b = (await boot(options)).get(RedisCacheService);
+    const ids = Array.from({ length: 24 }, (_, i) => i);
+    let runs = 0;
+    const load = (cache: RedisCacheService, id: number) =>
+      cache.wrap(`item:${id}`, async () => ({ id, run: ++runs }), { tags: ['all', `parity:${id % 2}`] });
+    for (const id of ids) await load(a, id);
+    for (const id of ids) await load(b, id);
+    expect(runs).toBe(24);
+
+    const perNode = await Promise.all(cluster.nodes.map((node) => storedKeys(node, prefix)));
+    const keys = perNode.flat();
+    const tagKeys = keys.filter((key) => key.includes('__tags__'));
+    const entryKeys = keys.filter((key) => !key.includes('__tags__'));
+    expect(tagKeys).toHaveLength(3);
+    const slotOf = (key: string) => cluster.nodes[0].command('CLUSTER', 'KEYSLOT', key);
+    const tagSlots = new Set(await Promise.all(tagKeys.map(slotOf)));
+    const entrySlots = new Set(await Promise.all(entryKeys.map(slotOf)));
+    // One slot for every tag key (MGET / UNLINK are single-slot); the entries spread over many.
+    expect(tagSlots.size).toBe(1);
+    expect(entrySlots.size).toBeGreaterThan(1);
+
+    await a.invalidateTags(['parity:1']);
+    for (const id of ids) {
+      const value = await load(b, id);
+      expect(value.run > 24).toBe(id % 2 === 1);
+    }
+    expect(runs).toBe(36);
+    expect(a.stats().storeErrors + b.stats().storeErrors).toBe(0);
+  });
+
   it('RedisCacheService.clear() removes the prefix keys on every master and nothing else', async () => {
     const prefix = uniquePrefix('cluster-clear');
     const other = uniquePrefix('cluster-keep');
