@@ -53,7 +53,13 @@ export class EntryReader {
       return 'unavailable';
     }
     const entry = raw === null ? undefined : this.decode(key, raw, policy.codec, policy.label, accept);
-    if (entry && (!(entry.tags || tagRead.keys) || (await this.tagsHold(entry, tagRead)))) {
+    const valid =
+      entry !== undefined &&
+      (!(entry.tags || tagRead.keys) ||
+        (tagRead.keys && tagRead.versions
+          ? this.ledger.holds(entry.tags, tagRead.keys, tagRead.versions)
+          : await this.tagsHold(entry, tagRead)));
+    if (valid) {
       this.diagnostics.counters.hits++;
       return entry;
     }
@@ -115,7 +121,7 @@ export class EntryReader {
     return undefined;
   }
 
-  /** Whether a decoded entry's tags still hold (a tag read failing reads as invalid: never a stale value). */
+  /** Whether a decoded entry's tags still hold, reading them (a read failing reads as invalid: never a stale value). */
   private async tagsHold(entry: CacheEntry, tagRead: TagRead): Promise<boolean> {
     try {
       return await this.ledger.isValid(entry.tags, tagRead.keys, tagRead.versions);

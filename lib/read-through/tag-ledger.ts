@@ -80,8 +80,17 @@ export class TagLedger {
       const current = await this.current(tags.map(([key]) => key));
       return tags.every(([, version], i) => version !== null && current[i] === version);
     }
-    if (!tags || tags.length !== expected.length || !versions) return false;
-    return tags.every(([key, version], i) => key === expected[i] && version !== null && versions[i] === version);
+    return versions !== undefined && this.holds(tags, expected, versions);
+  }
+
+  /** {@link isValid} when the call's tag versions were read already: no I/O, so no promise on the hit path. */
+  holds(tags: EntryTags | undefined, expected: readonly string[], versions: readonly (string | null)[]): boolean {
+    if (!tags || tags.length !== expected.length) return false;
+    for (let i = 0; i < tags.length; i++) {
+      const [key, version] = tags[i];
+      if (key !== expected[i] || version === null || versions[i] !== version) return false;
+    }
+    return true;
   }
 
   /** Invalidates every entry carrying one of `tags`: one UNLINK. Resolves how many tags had a version. */
