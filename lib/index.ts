@@ -26,4 +26,5 @@ export { seconds, minutes, hours } from './utils/duration.util.js';
 export type { Duration, DurationString } from './utils/duration.util.js';
 export * from './errors/index.js';
 export type * from './interfaces/index.js';
-export type { ReadThroughStats } from './read-through/read-through.executor.js';
+export type { ReadThroughStats, CacheStatsSnapshot } from './read-through/read-through.executor.js';
+export type { L1Stats } from './l1/l1.cache.js';

@@ -8,7 +8,7 @@ import { CacheKeyBuilder } from './keys/cache-key.builder.js';
 import { resolveName } from './options/redis-cache-options.resolver.js';
 import type { ResolvedRedisCacheOptions } from './options/resolved-redis-cache-options.interface.js';
 import { createReadThroughPolicy, type ReadThroughPolicy } from './read-through/read-through.policy.js';
-import { ReadThroughExecutor, type ReadThroughStats } from './read-through/read-through.executor.js';
+import { ReadThroughExecutor, type CacheStatsSnapshot } from './read-through/read-through.executor.js';
 import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from './redis-cache.constants.js';
 import type { CacheSerializer } from './serializers/cache.serializer.js';
 import { CacheStore } from './store/cache.store.js';
@@ -103,7 +103,7 @@ export class RedisCacheService {
   /** Deletes the key; resolves `true` when it existed. */
   async del(key: string, options?: Pick<CacheKeyOptions, 'namespace'>): Promise<boolean> {
     try {
-      return await this.store.delete(this.fullKey(key, this.policy(options)));
+      return (await this.executor.evict([this.fullKey(key, this.policy(options))])) > 0;
     } catch (error) {
       return this.failed('del', error, false);
     }
@@ -162,7 +162,7 @@ export class RedisCacheService {
       namespace === undefined ? undefined : resolveName('namespace', namespace),
     );
     try {
-      return await this.store.deleteByPrefix(keyPrefix);
+      return await this.executor.clear(keyPrefix);
     } catch (error) {
       return this.failed('clear', error, 0);
     }
@@ -252,7 +252,7 @@ export class RedisCacheService {
   }
 
   /** Hit, miss, load and error counters of this application's cache since start-up. */
-  stats(): Readonly<ReadThroughStats> & { inflight: number } {
+  stats(): CacheStatsSnapshot {
     return this.executor.stats();
   }
 

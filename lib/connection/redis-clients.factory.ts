@@ -26,6 +26,7 @@ export interface BufferCommands {
   eval(script: string, options: { keys: string[]; arguments: (string | Buffer)[] }): Promise<unknown>;
   unlink(keys: string | string[]): Promise<number>;
   pExpire(key: string, ms: number, mode?: 'GT'): Promise<number>;
+  sendCommand(args: string[]): Promise<unknown>;
   exists(keys: string | string[]): Promise<number>;
   pTTL(key: string): Promise<number>;
   ping(): Promise<unknown>;
@@ -59,6 +60,13 @@ export interface ManagedConnection {
   readonly isReady?: boolean;
 }
 
+/** The cache connection with client tracking on (`l1`): invalidation pushes and connection state. */
+export interface TrackedConnection {
+  on(event: 'invalidate', listener: (key: Buffer | string | null) => void): unknown;
+  on(event: 'ready' | 'end' | 'reconnecting' | 'error', listener: () => void): unknown;
+  readonly isReady: boolean;
+}
+
 /** A connection that receives messages of subscribed channels (see `RedisChannelSubscriber`). */
 export interface SubscriberConnection extends ManagedConnection {
   subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
@@ -68,6 +76,8 @@ export interface SubscriberConnection extends ManagedConnection {
 export interface RedisClients {
   /** The multiplexed connection of the cache commands (client, cluster or sentinel). */
   readonly main: ManagedConnection;
+  /** The main connection, when it was created with client tracking on (`l1`). */
+  readonly tracked: TrackedConnection | undefined;
   /** node-redis' connection pool for `execute()`; standalone servers only. */
   readonly pool: ManagedConnection | undefined;
   readonly commands: CacheCommands;
@@ -93,12 +103,17 @@ export interface RedisClients {
  * RESP version, type mapping) differ per client kind and are irrelevant to the narrow
  * interfaces above, which all three kinds satisfy.
  */
-export function createRedisClients(connection: ResolvedConnection, connectionName: string): RedisClients {
+export function createRedisClients(
+  connection: ResolvedConnection,
+  connectionName: string,
+  tracking = false,
+): RedisClients {
   if (connection.kind === 'cluster') {
     const defaults = buildClientOptions(connection.cluster.defaults ?? {}, connectionName);
     const cluster = createCluster({ ...connection.cluster, defaults });
     return {
       ...wrap(cluster, undefined),
+      tracked: undefined,
       async scanNodes() {
         const nodes: ScanNode[] = [];
         for (const master of cluster.masters) nodes.push((await cluster.nodeClient(master)) as unknown as ScanNode);
@@ -119,6 +134,7 @@ export function createRedisClients(connection: ResolvedConnection, connectionNam
     } as never) as unknown as RedisSentinelType;
     return {
       ...wrap(sentinel, undefined),
+      tracked: undefined,
       // The sentinel client itself scans its master (a leased sentinel client is not needed).
       scanNodes: () => Promise.resolve([sentinel as unknown as ScanNode]),
       lend(fn, onLent) {
@@ -131,7 +147,9 @@ export function createRedisClients(connection: ResolvedConnection, connectionNam
     };
   }
   const clientOptions = buildClientOptions(connection.client, connectionName);
-  const client = createClient(clientOptions);
+  // RESP3 + emitInvalidate: node-redis sends CLIENT TRACKING ON in every (re)connect handshake and
+  // emits 'invalidate' for each push. Only the cache connection tracks; the pool and subscriber do not.
+  const client = createClient(tracking ? { ...clientOptions, RESP: 3, emitInvalidate: true } : clientOptions);
   const pool = createClientPool(clientOptions, {
     minimum: connection.pool.minimum,
     maximum: connection.pool.maximum,
@@ -139,6 +157,7 @@ export function createRedisClients(connection: ResolvedConnection, connectionNam
   }) as unknown as RedisClientPoolType;
   return {
     ...wrap(client, pool),
+    tracked: tracking ? (client as unknown as TrackedConnection) : undefined,
     scanNodes: () => Promise.resolve([client as unknown as ScanNode]),
     lend(fn, onLent) {
       return pool.execute((lent) => {
@@ -146,7 +165,8 @@ export function createRedisClients(connection: ResolvedConnection, connectionNam
         return fn(lent as unknown as RedisExecutionClient);
       });
     },
-    subscriber: () => client.duplicate() as unknown as SubscriberConnection,
+    subscriber: () =>
+      (tracking ? client.duplicate({ emitInvalidate: false }) : client.duplicate()) as unknown as SubscriberConnection,
   };
 }
 

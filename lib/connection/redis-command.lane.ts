@@ -165,6 +165,12 @@ export class RedisCommandLane {
     return this.bounded((c) => c.bytes.unlink(keys), 'UNLINK');
   }
 
+  /** Whether client tracking is on for this connection (`CLIENT TRACKINGINFO` flags). */
+  async trackingOn(): Promise<boolean> {
+    const reply = await this.bounded((c) => c.bytes.sendCommand(['CLIENT', 'TRACKINGINFO']), 'CLIENT TRACKINGINFO');
+    return trackingFlags(reply).includes('on');
+  }
+
   /** PUBLISH; resolves how many subscribers (of the node it reached) received the message. */
   publish(channel: string, message: string): Promise<number> {
     return this.bounded((c) => c.bytes.publish(channel, message), 'PUBLISH');
@@ -237,4 +243,13 @@ export class RedisCommandLane {
 
 function breakerOpen(name: string): RedisCacheConnectionError {
   return new RedisCacheConnectionError(`Redis skipped: circuit breaker open after repeated failures (${name})`);
+}
+
+/** The `flags` of a CLIENT TRACKINGINFO reply: a RESP3 map (a Map or an object) or a RESP2 flat list. */
+function trackingFlags(reply: unknown): string[] {
+  let flags: unknown;
+  if (reply instanceof Map) flags = [...reply].find(([k]) => String(k) === 'flags')?.[1];
+  else if (Array.isArray(reply)) flags = reply[reply.findIndex((item) => String(item) === 'flags') + 1];
+  else if (typeof reply === 'object' && reply !== null) flags = (reply as Record<string, unknown>).flags;
+  return Array.isArray(flags) ? flags.map(String) : [];
 }

@@ -7,6 +7,7 @@ import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
 import {
   createRedisClients,
+  type TrackedConnection,
   type ManagedConnection,
   type RedisClients,
   type RedisExecutionClient,
@@ -20,6 +21,8 @@ export type { RedisExecutionClient } from './redis-clients.factory.js';
 const BOOTSTRAP_CONNECT_WAIT_MS = 2_000;
 /** How long `app.close()` lets in-flight commands drain before connections are destroyed. */
 const SHUTDOWN_DRAIN_MS = 2_000;
+/** How soon an unconfirmed client tracking is asked about again. */
+const TRACKING_RETRY_MS = 500;
 
 /**
  * Owns the node-redis connections of one Nest application: connects at module init, drains and
@@ -50,6 +53,7 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
   readonly subscriber = new RedisChannelSubscriber(this.errors);
   private clients: RedisClients | undefined;
   private closing = false;
+  private readonly trackingListeners: TrackingListener[] = [];
 
   constructor(@Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions) {
     this.commands = new RedisCommandLane(options, this.logger);
@@ -78,6 +82,40 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
     return this.clients?.main.isReady ?? false;
   }
 
+  /**
+   * @internal Follows the cache connection's client tracking (`l1`): every invalidation push,
+   * and whether tracking is live (connected, and `CLIENT TRACKINGINFO` says on). Resolves
+   * whether this connection tracks at all (`false` without `l1` or on the memory store).
+   */
+  watchTracking(listener: TrackingListener): boolean {
+    if (this.options.store !== 'redis' || this.options.l1 === false) return false;
+    this.trackingListeners.push(listener);
+    if (this.clients?.tracked) this.attachTracking(this.clients.tracked, listener);
+    return true;
+  }
+
+  private attachTracking(connection: TrackedConnection, listener: TrackingListener): void {
+    connection.on('invalidate', (key) => listener.invalidate(key === null ? null : String(key)));
+    // Any break may have lost pushes: the listener flushes; it serves again once tracking is confirmed.
+    for (const event of ['end', 'reconnecting', 'error'] as const) connection.on(event, () => listener.live(false));
+    const confirm = (): void => {
+      this.commands.trackingOn().then(
+        (on) => {
+          if (!on) this.errors.warn('tracking', 'Redis did not turn client tracking on: the L1 stays off');
+          listener.live(on && connection.isReady);
+        },
+        (error: unknown) => {
+          this.errors.warn('tracking', `could not confirm client tracking yet, the L1 is off: ${describeError(error)}`);
+          listener.live(false);
+          // The lane may refuse for a while after a reconnect (breaker cooldown): ask again.
+          if (!this.closing && connection.isReady) setTimeout(confirm, TRACKING_RETRY_MS).unref();
+        },
+      );
+    };
+    connection.on('ready', confirm);
+    if (connection.isReady) confirm();
+  }
+
   /** The connection name set with CLIENT SETNAME, so operators can find this app's connections. */
   get connectionName(): string {
     return `${this.options.prefix}:readthrough`;
@@ -86,8 +124,9 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
   /** @internal Nest lifecycle: opens the connections (nothing for the memory store). */
   async onModuleInit(): Promise<void> {
     if (this.options.store !== 'redis') return;
-    const clients = createRedisClients(this.options.connection, this.connectionName);
+    const clients = createRedisClients(this.options.connection, this.connectionName, this.options.l1 !== false);
     this.clients = clients;
+    if (clients.tracked) for (const listener of this.trackingListeners) this.attachTracking(clients.tracked, listener);
     this.commands.attach(clients.commands, () => clients.scanNodes());
     this.subscriber.attach(() => clients.subscriber());
     for (const client of this.connections()) {
@@ -233,4 +272,12 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
 
 function delay<T>(ms: number, value: T): Promise<T> {
   return new Promise((resolve) => setTimeout(resolve, ms, value).unref());
+}
+
+/** @internal What the L1 hears from the tracked cache connection. */
+export interface TrackingListener {
+  /** A key this connection read was changed, deleted, expired or evicted; `null`: all of them (FLUSHDB). */
+  invalidate(key: string | null): void;
+  /** Whether pushes can be trusted right now; `false` on every disconnect (pushes may have been lost). */
+  live(live: boolean): void;
 }

@@ -85,7 +85,7 @@ export class CacheEvictor {
       await Promise.all([
         keys.length > 0 ? this.executor.evict(keys) : undefined,
         tags.length > 0 ? this.executor.invalidateTags(tags) : undefined,
-        prefix !== undefined ? this.store.deleteByPrefix(prefix) : undefined,
+        prefix !== undefined ? this.executor.clear(prefix) : undefined,
       ]);
     } catch (error) {
       if (!this.options.failOpen) {

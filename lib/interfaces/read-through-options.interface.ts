@@ -102,6 +102,12 @@ export interface ReadThroughOptions<R = unknown> {
    * @default false
    */
   allowRequestBody?: boolean;
+  /**
+   * Serve this method's (or route's) hits from the in-process L1 when the module has one
+   * (`l1` module option). `true` with the module's L1 off fails bootstrap.
+   * @default true when the module has an L1
+   */
+  l1?: boolean;
   /** Controller routes only: statuses whose responses are stored. @default module `http.statuses` */
   statuses?: number[];
 }

@@ -174,6 +174,31 @@ export interface RedisCacheModuleOptions {
   circuitBreaker?: RedisCacheCircuitBreakerOptions | false;
   /** Bounds of the in-memory store. */
   memory?: RedisCacheMemoryOptions;
+  /**
+   * An in-process L1 in front of Redis, kept coherent by Redis itself (RESP3 client tracking:
+   * the server tells this connection about every change, deletion, expiry or eviction of a key
+   * it read). `true` for the defaults. Needs a standalone Redis 6+ (refused at bootstrap on a
+   * cluster or sentinel, off with a warning when the server cannot track); a no-op on the
+   * memory store, which is in-process already. Per method or route: `l1: false`.
+   * @default false
+   */
+  l1?: boolean | RedisCacheL1Options;
   /** HTTP behaviour of `ReadThroughInterceptor`. */
   http?: HttpCacheOptions;
+}
+
+/** Options of the in-process L1 (`l1`). */
+export interface RedisCacheL1Options {
+  /** Most entries held. @default 10_000 */
+  maxEntries?: number;
+  /** Most bytes held (the stored entries' size). @default 32 MiB */
+  maxBytes?: number;
+  /** Longest an entry is served from L1 (never longer than it is fresh in Redis). @default no cap */
+  ttl?: Duration;
+  /**
+   * Return the same decoded object to every L1 hit instead of a fresh copy: fastest, but callers
+   * must not mutate what they get.
+   * @default false
+   */
+  shareValues?: boolean;
 }

@@ -24,6 +24,7 @@ export const DEFAULTS = {
   maxValueBytes: 16 * 1024 * 1024,
   requireConnectionOnBootstrap: false,
   memory: { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 },
+  l1: false,
   staleWhileRevalidate: 0,
   failSafe: true,
   earlyRefresh: false,
@@ -67,3 +68,6 @@ export const LOCK_DEFAULTS = { ttl: '5s', wait: '30s' } as const;
 
 /** Statuses that may never be stored, whatever the options say: partial and not-modified responses are never complete representations. */
 export const NEVER_CACHED_STATUSES: ReadonlySet<number> = new Set([206, 304]);
+
+/** Defaults of the `l1` option when it is `true` or an object. */
+export const L1_DEFAULTS = { maxEntries: 10_000, maxBytes: 32 * 1024 * 1024, shareValues: false } as const;

@@ -8,10 +8,11 @@ import { toMilliseconds } from '../utils/duration.util.js';
 import { redact } from '../utils/redact.util.js';
 import type { HttpCacheOptions } from '../interfaces/http-cache-options.interface.js';
 import type { ReadThroughLockOptions } from '../interfaces/read-through-options.interface.js';
-import { DEFAULTS, LIMITS, LOCK_DEFAULTS, NEVER_CACHED_STATUSES } from './redis-cache-options.defaults.js';
+import { DEFAULTS, L1_DEFAULTS, LIMITS, LOCK_DEFAULTS, NEVER_CACHED_STATUSES } from './redis-cache-options.defaults.js';
 import type {
   ResolvedConnection,
   ResolvedHttpCacheOptions,
+  ResolvedL1Options,
   ResolvedLockOptions,
   ResolvedRedisCacheOptions,
 } from './resolved-redis-cache-options.interface.js';
@@ -66,6 +67,7 @@ export function resolveRedisCacheOptions(options: RedisCacheModuleOptions | unde
         Number.MAX_SAFE_INTEGER,
       ),
     },
+    l1: resolveL1(raw),
     graceMs: resolveGrace('staleWhileRevalidate', raw.staleWhileRevalidate ?? DEFAULTS.staleWhileRevalidate),
     failSafe: resolveBoolean('failSafe', raw.failSafe ?? DEFAULTS.failSafe),
     earlyRefreshBeta: resolveEarlyRefresh('earlyRefresh', raw.earlyRefresh ?? DEFAULTS.earlyRefresh),
@@ -269,6 +271,33 @@ export function resolveBoolean(field: string, value: unknown): boolean {
   if (typeof value !== 'boolean')
     fail(field, `expected true or false, got ${describe(value)}`, `set ${field} to a boolean`);
   return value;
+}
+
+/** Validates `l1`: false, true (defaults) or `{ maxEntries, maxBytes, ttl, shareValues }`; refused where it cannot be coherent. */
+function resolveL1(raw: RedisCacheModuleOptions): ResolvedL1Options | false {
+  const value = raw.l1 ?? DEFAULTS.l1;
+  if (value === false) return false;
+  if (value !== true && (typeof value !== 'object' || value === null)) {
+    fail(
+      'l1',
+      `expected true, false or { maxEntries, maxBytes, ttl, shareValues }, got ${describe(value)}`,
+      'use l1: true',
+    );
+  }
+  if (raw.cluster !== undefined || raw.sentinel !== undefined) {
+    fail(
+      'l1',
+      'the L1 is kept coherent by client tracking on one connection, which this library does not run per cluster node or across a sentinel failover yet',
+      'remove l1 on cluster and sentinel connections (use it with a standalone Redis)',
+    );
+  }
+  const options = value === true ? {} : value;
+  return {
+    maxEntries: resolveInteger('l1.maxEntries', options.maxEntries ?? L1_DEFAULTS.maxEntries, 1, 1e8),
+    maxBytes: resolveInteger('l1.maxBytes', options.maxBytes ?? L1_DEFAULTS.maxBytes, 1024, Number.MAX_SAFE_INTEGER),
+    ttlMs: options.ttl === undefined ? 0 : resolveTtl('l1.ttl', options.ttl),
+    shareValues: resolveBoolean('l1.shareValues', options.shareValues ?? L1_DEFAULTS.shareValues),
+  };
 }
 
 function resolveConnection(raw: RedisCacheModuleOptions): ResolvedConnection {

@@ -25,6 +25,8 @@ export interface ResolvedRedisCacheOptions {
   readonly maxValueBytes: number;
   readonly requireConnectionOnBootstrap: boolean;
   readonly memory: { readonly maxEntries: number; readonly maxBytes: number };
+  /** The in-process L1, or `false`. */
+  readonly l1: ResolvedL1Options | false;
   readonly graceMs: number;
   readonly failSafe: boolean;
   /** XFetch beta; 0 = off. */
@@ -54,4 +56,13 @@ export interface ResolvedHttpCacheOptions {
 export interface ResolvedLockOptions {
   readonly ttlMs: number;
   readonly waitMs: number;
+}
+
+/** `l1` options after validation and defaults. */
+export interface ResolvedL1Options {
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+  /** Longest an entry is served from L1; 0 = no cap beyond its freshness. */
+  readonly ttlMs: number;
+  readonly shareValues: boolean;
 }

@@ -5,6 +5,7 @@ import { describeError } from '../utils/redact.util.js';
 import type { ReadThroughDiagnostics } from './read-through.diagnostics.js';
 import type { ReadThroughPolicy } from './read-through.policy.js';
 import type { TagLedger } from './tag-ledger.js';
+import type { L1Cache } from '../l1/l1.cache.js';
 
 /** The tag keys of a call and, once read with its GET, their versions. */
 export interface TagRead {
@@ -23,6 +24,7 @@ export class EntryReader {
     private readonly ledger: TagLedger,
     private readonly diagnostics: ReadThroughDiagnostics,
     private readonly failOpen: boolean,
+    private readonly l1: L1Cache | undefined,
   ) {}
 
   /**
@@ -36,6 +38,32 @@ export class EntryReader {
     policy: ReadThroughPolicy,
     accept: ((value: unknown) => unknown) | undefined,
     tagRead: TagRead,
+  ): Promise<CacheEntry | 'miss' | 'unavailable'> {
+    const l1 = policy.l1 ? this.l1 : undefined;
+    if (!l1?.isServing) return this.lookupL2(key, policy, accept, tagRead, undefined);
+    const held = l1.get(key, Date.now(), tagRead.keys, (raw) =>
+      this.decode(key, raw, policy.codec, policy.label, accept),
+    );
+    if (held) {
+      this.diagnostics.counters.hits++;
+      return held;
+    }
+    const readSeq = l1.beginRead(key);
+    try {
+      return await this.lookupL2(key, policy, accept, tagRead, (raw, entry) =>
+        l1.fill(key, readSeq, raw, entry, tagRead.keys, Date.now()),
+      );
+    } finally {
+      l1.endRead(key);
+    }
+  }
+
+  private async lookupL2(
+    key: string,
+    policy: ReadThroughPolicy,
+    accept: ((value: unknown) => unknown) | undefined,
+    tagRead: TagRead,
+    fill: ((raw: Buffer | string, entry: CacheEntry) => void) | undefined,
   ): Promise<CacheEntry | 'miss' | 'unavailable'> {
     let raw: Buffer | string | null;
     try {
@@ -61,6 +89,8 @@ export class EntryReader {
           : await this.tagsHold(entry, tagRead)));
     if (valid) {
       this.diagnostics.counters.hits++;
+      // Only fresh entries go to L1: stale ones take the refresh path every time.
+      if (fill && raw !== null && Date.now() < entry.freshUntil) fill(raw, entry);
       return entry;
     }
     this.diagnostics.counters.misses++;

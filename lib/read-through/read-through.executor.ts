@@ -7,7 +7,12 @@ import { describeError } from '../utils/redact.util.js';
 import type { ThrottledLogger } from '../utils/throttled-logger.util.js';
 import { createReadThroughPolicy, freshMsFor, type ReadThroughPolicy } from './read-through.policy.js';
 import { decideRefresh } from './refresh.policy.js';
-import type { ReadThroughOutcome, ReadThroughSource, ReadThroughStats } from './read-through.types.js';
+import type {
+  CacheStatsSnapshot,
+  ReadThroughOutcome,
+  ReadThroughSource,
+  ReadThroughStats,
+} from './read-through.types.js';
 import { SingleFlight } from './single-flight.js';
 import { StampedeLock } from './stampede.lock.js';
 import { EntryWriter } from './entry-writer.js';
@@ -15,8 +20,14 @@ import { TagLedger } from './tag-ledger.js';
 import { withHardTimeout, within } from './call-deadline.js';
 import { EntryReader, type TagRead } from './entry-reader.js';
 import { ReadThroughDiagnostics } from './read-through.diagnostics.js';
+import { L1Cache } from '../l1/l1.cache.js';
 
-export type { ReadThroughOutcome, ReadThroughSource, ReadThroughStats } from './read-through.types.js';
+export type {
+  CacheStatsSnapshot,
+  ReadThroughOutcome,
+  ReadThroughSource,
+  ReadThroughStats,
+} from './read-through.types.js';
 
 /**
  * The one read-through core behind `@ReadThrough` on services, the controller interceptor and
@@ -36,6 +47,8 @@ export class ReadThroughExecutor {
   private readonly counters: ReadThroughStats;
   private readonly warnings: ThrottledLogger;
   private readonly reader: EntryReader;
+  /** The in-process L1 (module option `l1`, Redis store), or `undefined`. */
+  readonly l1: L1Cache | undefined;
   /** Policy for calls that bring no options of their own (`wrap(key, fn)`), built once. */
   readonly defaultPolicy: ReadThroughPolicy;
   /** The cross-process lock of policies with `lock`. */
@@ -56,7 +69,10 @@ export class ReadThroughExecutor {
     this.stampede = new StampedeLock(cacheStore, `${options.prefix}:__lock__`, this.warnings);
     this.ledger = new TagLedger(cacheStore, options.prefix);
     this.writer = new EntryWriter(cacheStore, this.ledger, this.diagnostics);
-    this.reader = new EntryReader(cacheStore, this.ledger, this.diagnostics, options.failOpen);
+    // The L1 exists only where the store can report invalidations (Redis with client tracking).
+    const l1 = options.l1 === false ? undefined : new L1Cache(options.l1);
+    this.l1 = l1 && cacheStore.watchInvalidations(l1) ? l1 : undefined;
+    this.reader = new EntryReader(cacheStore, this.ledger, this.diagnostics, options.failOpen, this.l1);
   }
 
   /** The codec of the module's default serializer, shared by every policy that uses it. */
@@ -65,8 +81,9 @@ export class ReadThroughExecutor {
   }
 
   /** A snapshot of the counters. */
-  stats(): Readonly<ReadThroughStats> & { inflight: number } {
-    return { ...this.counters, inflight: this.flights.size };
+  stats(): CacheStatsSnapshot {
+    const l1 = this.l1 && { ...this.l1.stats, l1Size: this.l1.size, l1Live: this.l1.isServing };
+    return { ...this.counters, inflight: this.flights.size, ...l1 };
   }
 
   /**
@@ -114,9 +131,18 @@ export class ReadThroughExecutor {
    * Resolves how many keys existed; rejects on a store failure.
    */
   async evict(keys: readonly string[]): Promise<number> {
-    for (const key of keys) this.flights.drop(key);
+    for (const key of keys) {
+      this.flights.drop(key);
+      this.l1?.invalidate(key);
+    }
     const deleted = await Promise.all(keys.map((key) => this.cacheStore.delete(key)));
     return deleted.filter(Boolean).length;
+  }
+
+  /** Deletes every key starting with `keyPrefix` (SCAN + UNLINK on Redis), this process' L1 entries first. */
+  clear(keyPrefix: string): Promise<number> {
+    this.l1?.invalidatePrefix(keyPrefix);
+    return this.cacheStore.deleteByPrefix(keyPrefix);
   }
 
   /**
@@ -128,6 +154,7 @@ export class ReadThroughExecutor {
     for (const [key, loadTags] of this.taggedLoads) {
       if (loadTags.some((tag) => keys.has(tag))) this.flights.drop(key);
     }
+    for (const key of keys) this.l1?.invalidate(key);
     await this.ledger.invalidate(tags);
   }
 
@@ -147,6 +174,7 @@ export class ReadThroughExecutor {
   async write(key: string, value: unknown, policy: ReadThroughPolicy, loadMs = 0): Promise<void> {
     const now = Date.now();
     const entry = policy.codec.encode(value, now, now + policy.ttlMs, loadMs);
+    this.l1?.invalidate(key);
     await this.cacheStore.set(key, entry, policy.ttlMs + policy.graceMs);
   }
 
@@ -200,6 +228,7 @@ export class ReadThroughExecutor {
       this.counters.skippedWrites++;
       if (ticket) await this.writer.abandon(key, ticket, policy);
     } else {
+      this.l1?.invalidate(key);
       await this.writer.store(key, ticket, value, policy, freshMs, performance.now() - started);
     }
     return value;

@@ -46,6 +46,8 @@ export interface ReadThroughPolicy {
   /** XFetch beta (0 = off). */
   readonly earlyRefreshBeta: number;
   readonly lock: ResolvedLockOptions | false;
+  /** Hits may be served from (and fill) the in-process L1. */
+  readonly l1: boolean;
 }
 
 /**
@@ -119,6 +121,7 @@ export function createReadThroughPolicy(
         ? module.earlyRefreshBeta
         : resolveEarlyRefresh(field('earlyRefresh'), options.earlyRefresh),
     lock: options.lock === undefined ? module.lock : resolveLock(field('lock'), options.lock),
+    l1: resolveMethodL1(field('l1'), options.l1, module),
   };
 }
 
@@ -197,4 +200,24 @@ function resolveTimeout(field: string, value: unknown): { soft: number; hard: nu
 export function freshMsFor(value: unknown, policy: ReadThroughPolicy): number {
   if (value === null && policy.negativeTtlMs !== undefined) return policy.negativeTtlMs;
   return policy.ttlOf ? policy.ttlOf(value) : policy.ttlMs;
+}
+
+function resolveMethodL1(field: string, value: unknown, module: ResolvedRedisCacheOptions): boolean {
+  const enabled = module.l1 !== false && module.store === 'redis';
+  if (value === undefined) return enabled;
+  if (typeof value !== 'boolean') {
+    throw new InvalidRedisCacheOptionsError(
+      field,
+      `expected true or false, got ${typeof value}`,
+      'use l1: false to keep this method out of the L1',
+    );
+  }
+  if (value && module.l1 === false) {
+    throw new InvalidRedisCacheOptionsError(
+      field,
+      'this method asks for the L1, but the module has none',
+      'set the module option l1: true (or remove l1 from this method)',
+    );
+  }
+  return value && enabled;
 }

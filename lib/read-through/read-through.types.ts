@@ -1,4 +1,5 @@
 import type { CacheEntry } from '../serializers/cache-entry.codec.js';
+import type { L1Stats } from '../l1/l1.cache.js';
 
 /** Counters of one executor since start-up; see `RedisCacheService.stats()`. */
 export interface ReadThroughStats {
@@ -49,3 +50,11 @@ export interface ReadThroughSource<T> {
 export type ReadThroughOutcome<T> =
   | { readonly kind: 'hit' | 'stale'; readonly value: T; readonly entry: CacheEntry }
   | { readonly kind: 'miss' | 'joined' | 'bypass'; readonly value: T };
+
+/**
+ * What `RedisCacheService.stats()` returns: the counters, loads in flight, and with an L1 its
+ * counters, size and whether it is serving (tracking confirmed on a live connection).
+ */
+export type CacheStatsSnapshot = Readonly<ReadThroughStats> & { readonly inflight: number } & Partial<
+    Readonly<L1Stats> & { readonly l1Size: number; readonly l1Live: boolean }
+  >;

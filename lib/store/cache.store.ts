@@ -57,6 +57,17 @@ export abstract class CacheStore {
   /** Deletes tag keys (so every entry that recorded their versions is invalid); resolves how many existed. */
   abstract deleteTags(keys: readonly string[]): Promise<number>;
 
+  /**
+   * Tells `listener` about every key this store's connection read that was changed, deleted,
+   * expired or evicted by anyone, and whether such news can be trusted right now (an in-process
+   * L1 serves only while it can). Resolves whether the store can do this at all; by default it
+   * cannot, and no L1 is used in front of it.
+   */
+  watchInvalidations(listener: InvalidationListener): boolean {
+    void listener;
+    return false;
+  }
+
   /** Takes the lock `key` for `ttlMs` if nobody holds it; resolves whether it was taken. */
   abstract acquireLock(key: string, token: string, ttlMs: number): Promise<boolean>;
 
@@ -80,6 +91,14 @@ export abstract class CacheStore {
    * the store. The first call may open a connection; it never waits for it or fails because of it.
    */
   abstract watchLockReleases(channel: string, listener: (key: string) => void): LockReleaseWatch;
+}
+
+/** What {@link CacheStore.watchInvalidations} reports to. */
+export interface InvalidationListener {
+  /** `key` is no longer what was read; `null`: no key is (the database was flushed). */
+  invalidate(key: string | null): void;
+  /** Whether invalidations arrive right now; `false` after any break, when some may have been lost. */
+  live(live: boolean): void;
 }
 
 /** What {@link CacheStore.prepareWrite} resolves: opaque, only for {@link CacheStore.setIfUnchanged} of the same store. */

@@ -1,6 +1,6 @@
 import type { RedisPoolService } from '../connection/redis-pool.service.js';
 import { ErrorReply } from 'redis';
-import { CacheStore, type LockReleaseWatch, type WriteStamp } from './cache.store.js';
+import { CacheStore, type InvalidationListener, type LockReleaseWatch, type WriteStamp } from './cache.store.js';
 
 /** {@link CacheStore} on Redis, through the bounded command lane of {@link RedisPoolService}. */
 export class RedisCacheStore extends CacheStore {
@@ -70,6 +70,10 @@ export class RedisCacheStore extends CacheStore {
 
   deleteTags(keys: readonly string[]): Promise<number> {
     return keys.length === 0 ? Promise.resolve(0) : this.redis.commands.unlinkAll([...keys]);
+  }
+
+  override watchInvalidations(listener: InvalidationListener): boolean {
+    return this.redis.watchTracking(listener);
   }
 
   acquireLock(key: string, token: string, ttlMs: number): Promise<boolean> {

@@ -1,0 +1,178 @@
+import { LRUCache } from 'lru-cache';
+import type { ResolvedL1Options } from '../options/resolved-redis-cache-options.interface.js';
+import type { CacheEntry } from '../serializers/cache-entry.codec.js';
+import type { InvalidationListener } from '../store/cache.store.js';
+
+/** Counters of the L1, part of `stats()`. */
+export interface L1Stats {
+  /** Hits answered from this process, without a Redis command. */
+  l1Hits: number;
+  /** Entries dropped to keep the L1 within its bounds. */
+  l1Evictions: number;
+  /** Entries dropped because Redis said their key changed (or this process wrote it). */
+  l1Invalidations: number;
+  /** Times the whole L1 was dropped: a disconnect, a reconnect, a FLUSHDB. */
+  l1Flushes: number;
+}
+
+/** One L1 entry: the stored bytes (a fresh copy is decoded per hit) or, with `shareValues`, the decoded entry. */
+interface Held {
+  readonly raw: Buffer | string;
+  readonly shared: CacheEntry | undefined;
+  readonly freshUntil: number;
+  readonly tagKeys: readonly string[] | undefined;
+}
+
+/**
+ * The in-process L1: entries read from Redis, held in an LRU bounded by count and bytes, never past
+ * their freshness, and dropped as soon as Redis reports their key (or one of their tag keys)
+ * changed. Coherence comes from Redis' client tracking on the cache connection: every key that
+ * connection read is reported once when anyone changes, deletes, expires or evicts it.
+ *
+ * Two races are closed here. A push can arrive while a read of the same key is in flight (its
+ * reply already on the wire, the push right behind it): each read takes a sequence number first,
+ * and a fill is refused if the key, or everything, was invalidated after that number. And pushes
+ * can be lost on a broken connection: on any break the L1 is flushed and serves nothing until
+ * tracking is confirmed on the new connection.
+ */
+export class L1Cache implements InvalidationListener {
+  readonly stats: L1Stats = { l1Hits: 0, l1Evictions: 0, l1Invalidations: 0, l1Flushes: 0 };
+  private readonly entries: LRUCache<string, Held>;
+  /** Keys of L1 entries by tag key, so that a tag's invalidation drops them. */
+  private readonly byTag = new Map<string, Set<string>>();
+  private seq = 0;
+  private flushedAt = 0;
+  /** Reads in flight per key, and the sequence of the last invalidation of a key with reads in flight. */
+  private readonly reading = new Map<string, number>();
+  private readonly dirty = new Map<string, number>();
+  private serving = false;
+
+  constructor(private readonly options: ResolvedL1Options) {
+    this.entries = new LRUCache<string, Held>({
+      max: options.maxEntries,
+      maxSize: options.maxBytes,
+      sizeCalculation: (held, key) =>
+        (typeof held.raw === 'string' ? held.raw.length * 2 : held.raw.length) + key.length * 2 + 64,
+      ttlAutopurge: false,
+      dispose: (held, key, reason) => {
+        if (reason === 'evict') this.stats.l1Evictions++;
+        if (held.tagKeys) for (const tag of held.tagKeys) this.byTag.get(tag)?.delete(key);
+      },
+    });
+  }
+
+  /** Entries held now. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Whether the L1 may be read and filled (tracking confirmed on a live connection). */
+  get isServing(): boolean {
+    return this.serving;
+  }
+
+  /**
+   * The entry of `key` if held, still fresh at `now`, and recorded under the same tags as this
+   * call's: `decode`d afresh from the held bytes (or the shared entry with `shareValues`).
+   */
+  get(
+    key: string,
+    now: number,
+    tagKeys: readonly string[] | undefined,
+    decode: (raw: Buffer | string) => CacheEntry | undefined,
+  ): CacheEntry | undefined {
+    if (!this.serving) return undefined;
+    const held = this.entries.get(key);
+    if (!held) return undefined;
+    if (now >= held.freshUntil || !sameTags(held.tagKeys, tagKeys)) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    this.stats.l1Hits++;
+    if (held.shared) return held.shared;
+    return decode(held.raw);
+  }
+
+  /** Call before reading `key` from Redis; pass the result to {@link fill}, then call {@link endRead}. */
+  beginRead(key: string): number {
+    this.reading.set(key, (this.reading.get(key) ?? 0) + 1);
+    return this.seq;
+  }
+
+  /** Ends a read started with {@link beginRead}. */
+  endRead(key: string): void {
+    const left = (this.reading.get(key) ?? 1) - 1;
+    if (left > 0) this.reading.set(key, left);
+    else {
+      this.reading.delete(key);
+      this.dirty.delete(key);
+    }
+  }
+
+  /** Holds what a read of `key` found, unless it was invalidated (or everything was) since `readSeq`. */
+  fill(
+    key: string,
+    readSeq: number,
+    raw: Buffer | string,
+    entry: CacheEntry,
+    tagKeys: readonly string[] | undefined,
+    now: number,
+  ): void {
+    if (!this.serving || readSeq < this.flushedAt || (this.dirty.get(key) ?? -1) >= readSeq) return;
+    const ttl = Math.min(entry.freshUntil - now, this.options.ttlMs || Infinity);
+    if (ttl <= 0) return;
+    const held: Held = {
+      raw,
+      shared: this.options.shareValues ? entry : undefined,
+      freshUntil: now + ttl,
+      tagKeys,
+    };
+    this.entries.set(key, held, { ttl: Math.ceil(ttl) });
+    if (tagKeys) {
+      for (const tag of tagKeys) {
+        let keys = this.byTag.get(tag);
+        if (!keys) this.byTag.set(tag, (keys = new Set()));
+        keys.add(key);
+      }
+    }
+  }
+
+  /** Redis (or this process) changed `key`: drop it, and every entry carrying it as a tag. `null`: everything. */
+  invalidate(key: string | null): void {
+    if (key === null) return this.flush();
+    this.seq++;
+    if (this.reading.has(key)) this.dirty.set(key, this.seq);
+    if (this.entries.delete(key)) this.stats.l1Invalidations++;
+    const tagged = this.byTag.get(key);
+    if (tagged) {
+      this.byTag.delete(key);
+      for (const entryKey of tagged) if (this.entries.delete(entryKey)) this.stats.l1Invalidations++;
+    }
+  }
+
+  /** Drops every entry whose key starts with `keyPrefix` (a `clear()` of this process). */
+  invalidatePrefix(keyPrefix: string): void {
+    for (const key of [...this.entries.keys()]) if (key.startsWith(keyPrefix)) this.invalidate(key);
+  }
+
+  /** Tracking is live again (`true`) or may have lost pushes (`false`): both flush. */
+  live(live: boolean): void {
+    this.flush();
+    this.serving = live;
+  }
+
+  private flush(): void {
+    this.seq++;
+    this.flushedAt = this.seq;
+    if (this.entries.size > 0) this.stats.l1Flushes++;
+    this.entries.clear();
+    this.byTag.clear();
+  }
+}
+
+function sameTags(held: readonly string[] | undefined, call: readonly string[] | undefined): boolean {
+  if (!held || !call) return held === call || (!held && !call);
+  if (held.length !== call.length) return false;
+  for (let i = 0; i < held.length; i++) if (held[i] !== call[i]) return false;
+  return true;
+}
