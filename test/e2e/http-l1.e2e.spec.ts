@@ -1,0 +1,66 @@
+/**
+ * Controller routes with the L1: a hit is answered from this process with the bytes the miss
+ * sent and no Redis command; a write by another client reaches it. Express and Fastify.
+ */
+import 'reflect-metadata';
+import { Controller, Get, Param, UseInterceptors } from '@nestjs/common';
+import { ReadThrough, ReadThroughInterceptor, RedisCacheService } from '../../lib/index.js';
+import { eventually } from '../helpers/polling.helper.js';
+import { startRedisServer, stopAllRedisServers, type RedisServerHandle } from '../helpers/redis-server.js';
+import { useTestRedis } from '../helpers/test-redis.js';
+import { Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
+
+const redis = useTestRedis();
+const createApp = trackHttpApps(redis);
+let server: RedisServerHandle;
+beforeAll(async () => {
+  server = await startRedisServer();
+});
+afterAll(() => stopAllRedisServers());
+
+@Controller('l1')
+@UseInterceptors(ReadThroughInterceptor)
+class L1Controller {
+  constructor(private readonly counter: Counter) {}
+
+  @Get(':id')
+  @ReadThrough('item:{params.id}', '1m')
+  async item(@Param('id') id: string): Promise<{ id: string; n: number }> {
+    return { id, n: this.counter.hit('item') };
+  }
+}
+
+async function getCalls(): Promise<number> {
+  return Number(/cmdstat_get:calls=(\d+)/.exec(await server.command('INFO', 'commandstats'))?.[1] ?? 0);
+}
+
+describe.each(PLATFORMS)('HTTP routes with the L1 on %s', (platform, makeAdapter) => {
+  it('a hit from L1 sends the stored bytes with no Redis command; a DEL from redis-cli reaches it', async () => {
+    const { app, http, counter, prefix } = await createApp(platform, makeAdapter(), {
+      controllers: [L1Controller],
+      url: server.url,
+      cache: { l1: true, operationTimeout: '5s' },
+    });
+    const cache = app.get(RedisCacheService);
+    expect(await eventually(2_000, () => cache.stats().l1Live === true)).toBe(true);
+    const miss = await http().get('/l1/a');
+    expect(miss.headers['x-cache']).toBe('MISS');
+    const redisHit = await http().get('/l1/a');
+    expect(redisHit.headers['x-cache']).toBe('HIT');
+    const before = await getCalls();
+    for (let i = 0; i < 5; i++) {
+      const hit = await http().get('/l1/a');
+      expect(hit.headers['x-cache']).toBe('HIT');
+      expect(hit.text).toBe(miss.text);
+      expect(hit.headers['content-type']).toBe(miss.headers['content-type']);
+    }
+    expect((await getCalls()) - before).toBe(0);
+    expect(cache.stats().l1Hits).toBeGreaterThanOrEqual(5);
+
+    await server.command('DEL', `${prefix}:default:item:a`);
+    expect(await eventually(2_000, async () => (await http().get('/l1/a')).headers['x-cache'] === 'MISS', 10)).toBe(
+      true,
+    );
+    expect(counter.of('item')).toBe(2);
+  });
+});
