@@ -33,14 +33,25 @@ export class EntryReader {
    * result should then not be written back either). Counts hits and misses. With tag keys, their
    * versions are read with the GET and left in `tagRead` for the write.
    */
-  async lookup(
+  lookup(
     key: string,
     policy: ReadThroughPolicy,
     accept: ((value: unknown) => unknown) | undefined,
     tagRead: TagRead,
   ): Promise<CacheEntry | 'miss' | 'unavailable'> {
+    // Not async: handing back lookupL2's promise as is saves the hit path a promise hop.
     const l1 = policy.l1 ? this.l1 : undefined;
     if (!l1?.isServing) return this.lookupL2(key, policy, accept, tagRead, undefined);
+    return this.lookupL1(key, policy, accept, tagRead, l1);
+  }
+
+  private async lookupL1(
+    key: string,
+    policy: ReadThroughPolicy,
+    accept: ((value: unknown) => unknown) | undefined,
+    tagRead: TagRead,
+    l1: L1Cache,
+  ): Promise<CacheEntry | 'miss' | 'unavailable'> {
     const held = l1.get(key, Date.now(), tagRead.keys, (raw) =>
       this.decode(key, raw, policy.codec, policy.label, accept),
     );
