@@ -20,7 +20,7 @@ async function bootstrap(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port);
   logger.log(
-    `Listening on http://localhost:${port} — try GET /books, GET /books/9780262033848 and GET /books/9780262033848/summary (each twice)`,
+    `Listening on http://localhost:${port} — try GET /books, GET /books/9780262033848 and GET /books/9780262033848/summary (each twice), then PUT /books/9780262033848 with a JSON body`,
   );
 }
 

@@ -1,5 +1,5 @@
-import { Controller, Get, NotFoundException, Param, UseInterceptors } from '@nestjs/common';
-import { ReadThrough, ReadThroughInterceptor } from '../../../lib/index.js';
+import { Body, Controller, Get, NotFoundException, Param, Put, UseInterceptors } from '@nestjs/common';
+import { CacheEvict, ReadThrough, ReadThroughInterceptor } from '../../../lib/index.js';
 import type { Book, BookSummary } from './book.interface.js';
 import { BooksService } from './books.service.js';
 
@@ -36,5 +36,19 @@ export class BooksController {
     const summary = await this.books.summarize(isbn);
     if (summary === null) throw new NotFoundException(`No book with ISBN ${isbn}`);
     return summary;
+  }
+
+  /**
+   * Updates a book (title, authors, year from the JSON body). The service method evicts its own
+   * entry (`book:<isbn>`); this route's `@CacheEvict` evicts the summary response
+   * (`summary:<isbn>`), only when the answer is 2xx: an unknown ISBN is a 404 and evicts nothing.
+   */
+  @Put(':isbn')
+  @UseInterceptors(ReadThroughInterceptor)
+  @CacheEvict('summary:{params.isbn}')
+  async update(@Param('isbn') isbn: string, @Body() change: Partial<Omit<Book, 'isbn'>>): Promise<{ book: Book }> {
+    const book = await this.books.update({ ...change, isbn });
+    if (book === null) throw new NotFoundException(`No book with ISBN ${isbn}`);
+    return { book };
   }
 }

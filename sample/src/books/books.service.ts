@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { ReadThrough } from '../../../lib/index.js';
+import { CacheEvict, ReadThrough } from '../../../lib/index.js';
 import type { Book, BookSummary } from './book.interface.js';
 
 /** Stands in for a slow upstream API (a catalogue service, a database on another continent). */
 const UPSTREAM_LATENCY_MS = 300;
 
-const CATALOGUE: readonly Book[] = [
+/** The catalogue, in memory: `PUT /books/:isbn` changes it. */
+const CATALOGUE: Book[] = [
   {
     isbn: '9780262033848',
     title: 'Introduction to Algorithms',
@@ -62,6 +63,19 @@ export class BooksService {
       summary: `${book.title} by ${authors}, published ${book.year}.`,
       generatedAt: new Date().toISOString(),
     };
+  }
+
+  /**
+   * Changes a book and evicts `sample:default:book:<isbn>` once the change succeeded, so the
+   * next `findByIsbn(isbn)` reads the new data (`'book:{0.isbn}'` here and `'book:{0}'` above
+   * derive one key). Resolves the updated book, or `null` for an unknown ISBN.
+   */
+  @CacheEvict('book:{0.isbn}')
+  async update(change: Pick<Book, 'isbn'> & Partial<Omit<Book, 'isbn'>>): Promise<Book | null> {
+    const book = CATALOGUE.find((candidate) => candidate.isbn === change.isbn);
+    if (book === undefined) return null;
+    Object.assign(book, { ...change, isbn: book.isbn });
+    return { ...book };
   }
 
   /** The whole catalogue, uncached: it is local data. */
