@@ -3,7 +3,8 @@
  * --experimental-vm-modules, ts-jest compiles with useESM, and `.js` import suffixes in the
  * TypeScript sources are mapped back to the .ts files. The one CommonJS source
  * (lib/serializers/optional-peer.loader.cts, imported as .cjs) is mapped to its .cts file and
- * compiled as CommonJS, as in the builds.
+ * compiled as CommonJS, as in the builds. Only `*.loader.cjs` is mapped: packages in node_modules
+ * (the OpenTelemetry SDK) require their own `.cjs` files.
  * @type {import('jest').Config}
  */
 export default {
@@ -16,7 +17,7 @@ export default {
   moduleFileExtensions: ['ts', 'cts', 'js', 'cjs', 'mjs', 'json', 'node'],
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
-    '^(\\.{1,2}/.*)\\.cjs$': '$1.cts',
+    '^(\\.{1,2}/.*\\.loader)\\.cjs$': '$1.cts',
   },
   transform: {
     '^.+\\.c?ts$': [

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { RedisPoolService } from './connection/redis-pool.service.js';
+import { CacheEventsHub } from './events/cache-events.hub.js';
 import { CacheEvictor } from './explorer/cache.evictor.js';
 import { ReadThroughExplorer } from './explorer/read-through.explorer.js';
 import { ReadThroughRegistry } from './explorer/read-through.registry.js';
@@ -49,6 +50,7 @@ import { RedisCacheStore } from './store/redis-cache.store.js';
       useFactory: (options: ResolvedRedisCacheOptions) => options.serializer,
       inject: [RESOLVED_REDIS_CACHE_OPTIONS],
     },
+    CacheEventsHub,
     RedisPoolService,
     {
       provide: CacheStore,
@@ -78,6 +80,8 @@ import { RedisCacheStore } from './store/redis-cache.store.js';
     RouteEvictionRegistry,
     ReadThroughInterceptor,
     RedisCacheService,
+    // For nestjs-readthrough/otel (spans around loads); not part of the public API.
+    CacheEventsHub,
   ],
 })
 export class RedisCacheModule extends ConfigurableModuleClass {}

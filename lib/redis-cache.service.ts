@@ -14,6 +14,9 @@ import type { CacheSerializer } from './serializers/cache.serializer.js';
 import { CacheStore } from './store/cache.store.js';
 import type { Duration } from './utils/duration.util.js';
 import { describeError } from './utils/redact.util.js';
+import { CacheEventsHub } from './events/cache-events.hub.js';
+import type { RedisCacheEvent } from './events/cache-event.types.js';
+import type { Observable } from 'rxjs';
 
 /** Options of the single-key methods of {@link RedisCacheService}. */
 export interface CacheKeyOptions {
@@ -67,8 +70,22 @@ export class RedisCacheService {
     private readonly store: CacheStore,
     @Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
     private readonly registry: ReadThroughRegistry,
+    private readonly events: CacheEventsHub,
   ) {
     this.keys = new CacheKeyBuilder(options.prefix);
+  }
+
+  /**
+   * Everything this application's cache does, as typed events (`hit`, `miss`, `load` with its
+   * duration, `store`, `store-error`, `breaker-open`...; see `RedisCacheEvent`), from the
+   * subscription on. Each names the key's namespace and the method or route, never the value,
+   * the key or a credential. Without a subscriber nothing is built: a hit pays one field read.
+   *
+   * @example
+   * cache.events$.pipe(filter((event) => event.type === 'store-error')).subscribe((event) => alert(event.label));
+   */
+  get events$(): Observable<RedisCacheEvent> {
+    return this.events.events$;
   }
 
   /** The cached value, or `undefined` on a miss (or a refused entry, or a failed read when failing open). */

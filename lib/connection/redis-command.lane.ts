@@ -6,6 +6,7 @@ import { CircuitBreaker, type CircuitState } from '../utils/circuit-breaker.util
 import type { BufferCommands, CacheCommands, ScanNode } from './redis-clients.factory.js';
 import { CommandWindow } from './redis-command.window.js';
 import { sweepPrefix } from './redis-prefix.sweep.js';
+import type { CacheEventsHub } from '../events/cache-events.hub.js';
 
 /** Releases a lock only for its owner, so a slow holder never deletes a successor's lock. */
 const COMPARE_AND_DELETE =
@@ -43,6 +44,8 @@ export class RedisCommandLane {
   constructor(
     private readonly options: ResolvedRedisCacheOptions,
     private readonly logger: Logger,
+    /** Receives `breaker-open` / `breaker-closed`. */
+    private readonly events?: CacheEventsHub,
   ) {
     const breakerOptions = options.circuitBreaker;
     const breaker = breakerOptions
@@ -235,8 +238,10 @@ export class RedisCommandLane {
       );
       // Queued commands would only be written to the Redis the breaker just gave up on.
       this.window.rejectWaiting(breakerOpen('queued commands'));
+      if (previous !== 'open') this.events?.emit({ type: 'breaker-open', previous });
     } else if (state === 'closed') {
       this.logger.log(`Circuit breaker closed: Redis answered the probe, caching resumes`);
+      this.events?.emit({ type: 'breaker-closed' });
     }
   }
 }

@@ -14,6 +14,7 @@ import {
 } from './redis-clients.factory.js';
 import { RedisChannelSubscriber } from './redis-channel.subscriber.js';
 import { RedisCommandLane } from './redis-command.lane.js';
+import { CacheEventsHub } from '../events/cache-events.hub.js';
 
 export type { RedisExecutionClient } from './redis-clients.factory.js';
 
@@ -55,8 +56,11 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
   private closing = false;
   private readonly trackingListeners: TrackingListener[] = [];
 
-  constructor(@Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions) {
-    this.commands = new RedisCommandLane(options, this.logger);
+  constructor(
+    @Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
+    events: CacheEventsHub,
+  ) {
+    this.commands = new RedisCommandLane(options, this.logger, events);
   }
 
   /** State of the circuit breaker (`closed` when it is turned off). */

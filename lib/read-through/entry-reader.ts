@@ -87,7 +87,7 @@ export class EntryReader {
         raw = await this.fetch(key, policy.codec);
       }
     } catch (error) {
-      this.diagnostics.storeError('read', policy.label, error);
+      this.diagnostics.storeError('read', policy.label, error, policy.namespace);
       if (!this.failOpen) throw asConnectionError(error);
       return 'unavailable';
     }
@@ -105,6 +105,7 @@ export class EntryReader {
       return entry;
     }
     this.diagnostics.counters.misses++;
+    if (this.diagnostics.events.listening) this.diagnostics.events.emitAt('miss', policy);
     return 'miss';
   }
 
@@ -131,7 +132,7 @@ export class EntryReader {
       const versions = tagKeys && (await this.ledger.current(tagKeys));
       return (await this.ledger.isValid(entry.tags, tagKeys, versions)) ? entry : undefined;
     } catch (error) {
-      this.diagnostics.storeError('read', policy.label, error);
+      this.diagnostics.storeError('read', policy.label, error, policy.namespace);
       return undefined;
     }
   }

@@ -6,6 +6,7 @@ import { WRITE_MARKER, type EntryTags } from '../serializers/cache-entry.codec.j
 import type { CacheStore, WriteStamp } from '../store/cache.store.js';
 import type { ReadThroughPolicy } from './read-through.policy.js';
 import type { TagLedger } from './tag-ledger.js';
+import type { CacheStoreEvent } from '../events/cache-event.types.js';
 
 /** What a load takes before it runs, and hands back to {@link EntryWriter.commit}. */
 export interface WriteTicket {
@@ -48,7 +49,7 @@ export class EntryWriter {
     try {
       return await this.stamp(key, policy, tagKeys, versions);
     } catch (error) {
-      this.diagnostics.storeError('write', policy.label, error);
+      this.diagnostics.storeError('write', policy.label, error, policy.namespace);
       return undefined;
     }
   }
@@ -71,13 +72,14 @@ export class EntryWriter {
       const now = Date.now();
       const encoded = policy.codec.encode(value, now, now + freshMs, loadMs, ticket.tags);
       if (!(await this.commit(key, ticket, encoded, freshMs + policy.graceMs))) counters.supersededWrites++;
+      else if (this.diagnostics.events.listening) this.diagnostics.events.emit(storeEvent(policy, encoded));
     } catch (error) {
       if (error instanceof RedisCacheError && error.code === 'E_REDIS_CACHE_SERIALIZATION') {
         counters.skippedWrites++;
         warnings.warn(`encode:${policy.label}`, `${policy.label}: result not cached: ${describeError(error)}`);
         await this.abandon(key, ticket, policy);
       } else {
-        this.diagnostics.storeError('write', policy.label, error);
+        this.diagnostics.storeError('write', policy.label, error, policy.namespace);
       }
     }
   }
@@ -88,7 +90,7 @@ export class EntryWriter {
       await this.cacheStore.deleteMarker(key, ticket.marker);
     } catch (error) {
       // The marker expires on its own; until then the key reads as a miss.
-      this.diagnostics.storeError('write', policy.label, error);
+      this.diagnostics.storeError('write', policy.label, error, policy.namespace);
     }
   }
 
@@ -123,4 +125,10 @@ export class EntryWriter {
     ]);
     return stored;
   }
+}
+
+/** A `store` event: where, and how many bytes (never what). */
+export function storeEvent(policy: ReadThroughPolicy, encoded: Buffer | string): CacheStoreEvent {
+  const bytes = typeof encoded === 'string' ? Buffer.byteLength(encoded) : encoded.length;
+  return { type: 'store', namespace: policy.namespace, label: policy.label, bytes };
 }

@@ -1,13 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { LOGGER_CONTEXT } from '../redis-cache.constants.js';
 import type { DecodeResult } from '../serializers/cache-entry.codec.js';
+import { namespaceOfKey, type CacheEventsHub } from '../events/cache-events.hub.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
 import type { ReadThroughStats } from './read-through.types.js';
 
 /**
- * The counters and throttled warnings of one executor, shared by its reading and writing halves,
- * so that every store failure and refused entry is counted and logged the same way.
+ * The counters, throttled warnings and events of one executor, shared by its reading and writing
+ * halves, so that every store failure and refused entry is counted, logged and reported the same way.
  */
 export class ReadThroughDiagnostics {
   readonly warnings = new ThrottledLogger(new Logger(LOGGER_CONTEXT));
@@ -28,11 +29,18 @@ export class ReadThroughDiagnostics {
   constructor(
     private readonly storeKind: string,
     private readonly failOpen: boolean,
+    /** Where the executor's halves report events (`RedisCacheService.events$`). */
+    readonly events: CacheEventsHub,
+    /** The module prefix, to tell the namespace of a full key. */
+    private readonly prefix: string,
   ) {}
 
   /** A store read or write failed (counted; one throttled warning per kind). */
-  storeError(operation: 'read' | 'write', label: string, error: unknown): void {
+  storeError(operation: 'read' | 'write', label: string, error: unknown, namespace = ''): void {
     this.counters.storeErrors++;
+    if (this.events.listening) {
+      this.events.emit({ type: 'store-error', namespace, label, operation, errorName: errorName(error) });
+    }
     const outcome = operation === 'read' && this.failOpen ? '; running uncached' : '';
     this.warnings.warn(
       `store-${operation}`,
@@ -43,10 +51,19 @@ export class ReadThroughDiagnostics {
   /** Stored bytes were refused (foreign, corrupt, other serializer...): read as a miss and overwritten. */
   rejected(key: string, label: string, decoded: DecodeResult & { ok: false }): void {
     this.counters.rejectedEntries++;
+    if (this.events.listening) {
+      const namespace = namespaceOfKey(this.prefix, key);
+      this.events.emit({ type: 'refused-entry', namespace, label, reason: decoded.reason });
+    }
     const cause = decoded.cause === undefined ? '' : ` (${describeError(decoded.cause)})`;
     this.warnings.warn(
       `rejected:${decoded.reason}`,
       `${label}: ignored the stored entry at "${key}" (${decoded.reason})${cause}; treating it as a miss and overwriting it`,
     );
   }
+}
+
+/** The class name of an error, for events: its message may echo keys, values or a URL. */
+export function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
 }

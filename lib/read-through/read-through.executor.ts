@@ -15,12 +15,14 @@ import type {
 } from './read-through.types.js';
 import { SingleFlight } from './single-flight.js';
 import { StampedeLock } from './stampede.lock.js';
-import { EntryWriter } from './entry-writer.js';
+import { EntryWriter, storeEvent } from './entry-writer.js';
 import { TagLedger } from './tag-ledger.js';
 import { withHardTimeout, within } from './call-deadline.js';
 import { EntryReader, type TagRead } from './entry-reader.js';
 import { ReadThroughDiagnostics } from './read-through.diagnostics.js';
 import { L1Cache } from '../l1/l1.cache.js';
+import { CacheEventsHub, namespaceOfKey } from '../events/cache-events.hub.js';
+import { errorName } from './read-through.diagnostics.js';
 
 export type {
   CacheStatsSnapshot,
@@ -61,8 +63,9 @@ export class ReadThroughExecutor {
   constructor(
     private readonly cacheStore: CacheStore,
     @Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
+    private readonly events: CacheEventsHub,
   ) {
-    this.diagnostics = new ReadThroughDiagnostics(cacheStore.kind, options.failOpen);
+    this.diagnostics = new ReadThroughDiagnostics(cacheStore.kind, options.failOpen, events, options.prefix);
     this.counters = this.diagnostics.counters;
     this.warnings = this.diagnostics.warnings;
     this.defaultPolicy = createReadThroughPolicy(options, 'RedisCacheService', undefined);
@@ -103,6 +106,8 @@ export class ReadThroughExecutor {
       if (typeof found === 'object') {
         const decision = decideRefresh(policy, found, Date.now());
         if (decision.stale) this.counters.staleHits++;
+        // One field read when nobody listens: the hit path builds no event.
+        if (this.events.listening) this.events.emitAt(decision.stale ? 'stale-hit' : 'hit', policy);
         if (decision.refresh) {
           const refreshing = this.refreshInBackground(key, policy, decision.stale, source, read);
           // timeout.soft: a stale caller may wait a little for the fresh value.
@@ -130,7 +135,11 @@ export class ReadThroughExecutor {
    * anywhere when the entry is evicted does not store its result (see {@link EntryWriter}).
    * Resolves how many keys existed; rejects on a store failure.
    */
-  async evict(keys: readonly string[]): Promise<number> {
+  async evict(keys: readonly string[], label = 'RedisCacheService'): Promise<number> {
+    if (this.events.listening && keys.length > 0) {
+      const namespace = namespaceOfKey(this.options.prefix, keys[0]);
+      this.events.emit({ type: 'evict', namespace, label, scope: 'keys', keys: keys.length });
+    }
     for (const key of keys) {
       this.flights.drop(key);
       this.l1?.invalidate(key);
@@ -140,7 +149,11 @@ export class ReadThroughExecutor {
   }
 
   /** Deletes every key starting with `keyPrefix` (SCAN + UNLINK on Redis), this process' L1 entries first. */
-  clear(keyPrefix: string): Promise<number> {
+  clear(keyPrefix: string, label = 'RedisCacheService'): Promise<number> {
+    if (this.events.listening) {
+      const namespace = namespaceOfKey(this.options.prefix, keyPrefix);
+      this.events.emit({ type: 'evict', namespace, label, scope: 'prefix', keys: 0 });
+    }
     this.l1?.invalidatePrefix(keyPrefix);
     return this.cacheStore.deleteByPrefix(keyPrefix);
   }
@@ -149,7 +162,9 @@ export class ReadThroughExecutor {
    * Invalidates every entry carrying one of `tags`, in every process, in one round trip whatever
    * their number (see {@link TagLedger}). Rejects on a store failure.
    */
-  async invalidateTags(tags: readonly string[]): Promise<void> {
+  async invalidateTags(tags: readonly string[], label = 'RedisCacheService'): Promise<void> {
+    // Tags span namespaces: the event names none.
+    if (this.events.listening) this.events.emit({ type: 'invalidate-tags', namespace: '', label, tags: tags.length });
     const keys = new Set(this.ledger.keysOf(tags));
     for (const [key, loadTags] of this.taggedLoads) {
       if (loadTags.some((tag) => keys.has(tag))) this.flights.drop(key);
@@ -176,6 +191,7 @@ export class ReadThroughExecutor {
     const entry = policy.codec.encode(value, now, now + policy.ttlMs, loadMs);
     this.l1?.invalidate(key);
     await this.cacheStore.set(key, entry, policy.ttlMs + policy.graceMs);
+    if (this.events.listening) this.events.emit(storeEvent(policy, entry));
   }
 
   /** Runs the method (under the lock when the policy has one) and, if `writeBack`, stores its result. */
@@ -216,13 +232,16 @@ export class ReadThroughExecutor {
     const started = performance.now();
     let value: T;
     try {
-      value = await load();
+      // One field read without the OpenTelemetry spans; with them the load runs inside its span.
+      value = await (this.events.traceLoad ? this.events.traceLoad(policy, load) : load());
     } catch (error) {
+      if (this.events.listening) this.emitLoad(policy, started, 'error');
       if (ticket) await this.writer.abandon(key, ticket, policy);
       throw error;
     } finally {
       if (tagRead?.keys) this.taggedLoads.delete(key);
     }
+    if (this.events.listening) this.emitLoad(policy, started, 'ok');
     const freshMs = ticket && this.isStorable(value, policy) ? this.freshMsOf(value, policy, source) : 0;
     if (!ticket || freshMs <= 0) {
       this.counters.skippedWrites++;
@@ -232,6 +251,12 @@ export class ReadThroughExecutor {
       await this.writer.store(key, ticket, value, policy, freshMs, performance.now() - started);
     }
     return value;
+  }
+
+  /** A `load` event: the method's own time, from `started` (a `performance.now()`). */
+  private emitLoad(policy: ReadThroughPolicy, started: number, outcome: 'ok' | 'error'): void {
+    const durationMs = performance.now() - started;
+    this.events.emit({ type: 'load', namespace: policy.namespace, label: policy.label, durationMs, outcome });
   }
 
   /** How long a result stays fresh: the source's say (routes), else the policy's; a throwing `ttl` function: not stored. */
@@ -269,8 +294,11 @@ export class ReadThroughExecutor {
         const entry = await this.reader.peek(key, policy, tagKeys);
         return entry && Date.now() < entry.freshUntil ? reuse(entry) : undefined;
       },
-      storeError: (operation, error) => this.diagnostics.storeError(operation, policy.label, error),
-      waiting: () => this.counters.lockWaits++,
+      storeError: (operation, error) => this.diagnostics.storeError(operation, policy.label, error, policy.namespace),
+      waiting: () => {
+        this.counters.lockWaits++;
+        this.events.emitAt('lock-wait', policy);
+      },
     });
   }
 
@@ -285,6 +313,9 @@ export class ReadThroughExecutor {
     const running = this.flights.running(key);
     if (running) return running;
     this.counters.refreshes++;
+    if (this.events.listening) {
+      this.events.emit({ type: 'refresh', namespace: policy.namespace, label: policy.label, stale });
+    }
     // A source's own refresh stores by itself (a route: its next request); else the method runs and is stored.
     const refresh = source.refresh;
     const refreshing = this.flights.run(key, this.flights.ticket(), () =>
@@ -292,6 +323,10 @@ export class ReadThroughExecutor {
     );
     refreshing.catch((error: unknown) => {
       this.counters.refreshFailures++;
+      if (this.events.listening) {
+        const { namespace, label } = policy;
+        this.events.emit({ type: 'refresh-failed', namespace, label, errorName: errorName(error) });
+      }
       const kept = stale && policy.failSafe ? '; still serving the stale value (fail-safe)' : '';
       this.warnings.warn(
         `refresh:${policy.label}`,
@@ -301,7 +336,9 @@ export class ReadThroughExecutor {
         // Without fail-safe the next caller must run the method and see its error.
         this.cacheStore
           .delete(key)
-          .catch((deleteError: unknown) => this.diagnostics.storeError('write', policy.label, deleteError));
+          .catch((deleteError: unknown) =>
+            this.diagnostics.storeError('write', policy.label, deleteError, policy.namespace),
+          );
       }
     });
     return refreshing;

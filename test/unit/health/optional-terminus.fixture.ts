@@ -86,12 +86,16 @@ export interface NodeRun {
 export class ConsumerDir {
   private constructor(readonly dir: string) {}
 
-  static create(withTerminus: boolean): ConsumerDir {
+  /** `alsoOmit`: more packages to leave out (e.g. `'@opentelemetry/api'`). */
+  static create(withTerminus: boolean, alsoOmit: readonly string[] = []): ConsumerDir {
     const dir = mkdtempSync(join(tmpdir(), 'readthrough-consumer-'));
     const modules = join(dir, 'node_modules');
     mkdirSync(join(modules, 'nestjs-readthrough'), { recursive: true });
     transpileLib(join(modules, 'nestjs-readthrough'));
-    linkDependencies(modules, new Set(['nestjs-readthrough', ...(withTerminus ? [] : ['@nestjs/terminus'])]));
+    linkDependencies(
+      modules,
+      new Set(['nestjs-readthrough', ...(withTerminus ? [] : ['@nestjs/terminus']), ...alsoOmit]),
+    );
     return new ConsumerDir(dir);
   }
 
