@@ -19,6 +19,7 @@ import { EntryWriter, storeEvent } from './entry-writer.js';
 import { TagLedger } from './tag-ledger.js';
 import { withHardTimeout, within } from './call-deadline.js';
 import { EntryReader, type TagRead } from './entry-reader.js';
+import { LoadContext } from './load-context.js';
 import { ReadThroughDiagnostics } from './read-through.diagnostics.js';
 import { L1Cache } from '../l1/l1.cache.js';
 import { CacheEventsHub, namespaceOfKey } from '../events/cache-events.hub.js';
@@ -59,6 +60,8 @@ export class ReadThroughExecutor {
   private readonly writer: EntryWriter;
   /** Tag keys of the loads running in this process, so that invalidating a tag detaches them. */
   private readonly taggedLoads = new Map<string, readonly string[]>();
+  /** The keys whose loads the current async call runs inside (re-entry guard). */
+  private readonly loads = new LoadContext();
 
   constructor(
     private readonly cacheStore: CacheStore,
@@ -71,11 +74,11 @@ export class ReadThroughExecutor {
     this.defaultPolicy = createReadThroughPolicy(options, 'RedisCacheService', undefined);
     this.stampede = new StampedeLock(cacheStore, `${options.prefix}:__lock__`, this.warnings);
     this.ledger = new TagLedger(cacheStore, options.prefix);
-    this.writer = new EntryWriter(cacheStore, this.ledger, this.diagnostics);
+    this.writer = new EntryWriter(cacheStore, this.ledger, this.diagnostics, options.clock);
     // The L1 exists only where the store can report invalidations (Redis with client tracking).
     const l1 = options.l1 === false ? undefined : new L1Cache(options.l1);
     this.l1 = l1 && cacheStore.watchInvalidations(l1) ? l1 : undefined;
-    this.reader = new EntryReader(cacheStore, this.ledger, this.diagnostics, options.failOpen, this.l1);
+    this.reader = new EntryReader(cacheStore, this.ledger, this.diagnostics, options.failOpen, this.l1, options.clock);
   }
 
   /** The codec of the module's default serializer, shared by every policy that uses it. */
@@ -104,7 +107,7 @@ export class ReadThroughExecutor {
     if (!source.revalidate) {
       const found = await this.reader.lookup(key, policy, source.accept, read);
       if (typeof found === 'object') {
-        const decision = decideRefresh(policy, found, Date.now());
+        const decision = decideRefresh(policy, found, this.options.clock.now());
         if (decision.stale) this.counters.staleHits++;
         // One field read when nobody listens: the hit path builds no event.
         if (this.events.listening) this.events.emitAt(decision.stale ? 'stale-hit' : 'hit', policy);
@@ -120,6 +123,16 @@ export class ReadThroughExecutor {
       }
       writeBack = found === 'miss';
     }
+    if (this.loads.inside(key)) {
+      // The load of this very key called back into it: joining would wait for itself.
+      this.warnings.warn(
+        `reentry:${policy.label}`,
+        `${policy.label}: called for "${key}" from inside the load of that same key (a route and a method it calls share one key?); running uncached`,
+      );
+      return { kind: 'bypass', value: await source.load() };
+    }
+    // A revalidation (forceFresh, @CachePut, refresh) runs now: it must not join an older load.
+    if (source.revalidate) this.flights.drop(key);
     let ran = false;
     const flight = this.flights.run(key, ticket, () => {
       ran = true;
@@ -187,7 +200,7 @@ export class ReadThroughExecutor {
    * TTL + grace. Rejects on encode or store failure.
    */
   async write(key: string, value: unknown, policy: ReadThroughPolicy, loadMs = 0): Promise<void> {
-    const now = Date.now();
+    const now = this.options.clock.now();
     const entry = policy.codec.encode(value, now, now + policy.ttlMs, loadMs);
     this.l1?.invalidate(key);
     await this.cacheStore.set(key, entry, policy.ttlMs + policy.graceMs);
@@ -233,7 +246,7 @@ export class ReadThroughExecutor {
     let value: T;
     try {
       // One field read without the OpenTelemetry spans; with them the load runs inside its span.
-      value = await (this.events.traceLoad ? this.events.traceLoad(policy, load) : load());
+      value = await this.loads.run(key, () => (this.events.traceLoad ? this.events.traceLoad(policy, load) : load()));
     } catch (error) {
       if (this.events.listening) this.emitLoad(policy, started, 'error');
       if (ticket) await this.writer.abandon(key, ticket, policy);
@@ -292,7 +305,7 @@ export class ReadThroughExecutor {
       work,
       reuse: async () => {
         const entry = await this.reader.peek(key, policy, tagKeys);
-        return entry && Date.now() < entry.freshUntil ? reuse(entry) : undefined;
+        return entry && this.options.clock.now() < entry.freshUntil ? reuse(entry) : undefined;
       },
       storeError: (operation, error) => this.diagnostics.storeError(operation, policy.label, error, policy.namespace),
       waiting: () => {

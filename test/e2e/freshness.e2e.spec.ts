@@ -143,6 +143,18 @@ describe.each<StoreKind>(['redis', 'memory'])('freshness control on the %s store
     expect(await load()).toBe(2);
   });
 
+  it('forceFresh does not join a load already running for the key: it runs and its value wins', async () => {
+    const { cache } = await boot('force-inflight');
+    let n = 0;
+    const slow = cache.wrap('fi', async () => (await sleep(300), ++n), { ttl: '1m' });
+    await sleep(50);
+    const forced = await cache.wrap('fi', async () => ++n, { ttl: '1m', forceFresh: true });
+    expect(forced).toBe(1);
+    expect(await slow).toBe(2);
+    // The forced value was stored first; the older load's later write does not overwrite it.
+    expect(await cache.wrap('fi', async () => ++n, { ttl: '1m' })).toBe(1);
+  });
+
   it('timeout.soft: a stale caller waits at most soft, then gets the stale value; the refresh still stores', async () => {
     const { svc } = await boot('soft');
     expect(await svc.soft('s')).toEqual({ id: 's', n: 1 });
