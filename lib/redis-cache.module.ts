@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { CacheClock } from './clock/cache.clock.js';
 import { RedisPoolService } from './connection/redis-pool.service.js';
 import { CacheEventsHub } from './events/cache-events.hub.js';
 import { CacheEvictor } from './explorer/cache.evictor.js';
@@ -55,8 +56,17 @@ import { RedisCacheStore } from './store/redis-cache.store.js';
     {
       provide: CacheStore,
       useFactory: (options: ResolvedRedisCacheOptions, redis: RedisPoolService) =>
-        options.store === 'memory' ? new MemoryCacheStore(options.memory) : new RedisCacheStore(redis),
+        typeof options.store === 'object'
+          ? options.store
+          : options.store === 'memory'
+            ? new MemoryCacheStore(options.memory, options.clock)
+            : new RedisCacheStore(redis),
       inject: [RESOLVED_REDIS_CACHE_OPTIONS, RedisPoolService],
+    },
+    {
+      provide: CacheClock,
+      useFactory: (options: ResolvedRedisCacheOptions) => options.clock,
+      inject: [RESOLVED_REDIS_CACHE_OPTIONS],
     },
     ReadThroughExecutor,
     RoutePolicyRegistry,
@@ -75,9 +85,12 @@ import { RedisCacheStore } from './store/redis-cache.store.js';
     CacheSerializer,
     RedisPoolService,
     CacheStore,
+    CacheClock,
     ReadThroughExecutor,
     RoutePolicyRegistry,
     RouteEvictionRegistry,
+    // For CacheProbe (nestjs-readthrough/testing): the codec of a bound method's entries.
+    ReadThroughRegistry,
     ReadThroughInterceptor,
     RedisCacheService,
     // For nestjs-readthrough/otel (spans around loads); not part of the public API.

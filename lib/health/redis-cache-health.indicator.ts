@@ -66,6 +66,7 @@ export class RedisCacheHealthIndicator {
     const requestedMs = checkTimeout(options.timeout);
     const session = this.health.check(key);
     if (this.options.store === 'memory') return session.up<RedisCacheHealthDetails>({ store: 'memory' });
+    if (typeof this.options.store === 'object') return session.up<RedisCacheHealthDetails>({ store: 'custom' });
     const timeoutMs = Math.min(requestedMs, this.options.operationTimeoutMs);
     const down = (message: string): HealthIndicatorResult<Key, 'down', RedisCacheHealthDetails> =>
       session.down<RedisCacheHealthDetails>({ store: 'redis', breaker: this.pool.circuitState, timeoutMs, message });

@@ -22,8 +22,11 @@ export interface RedisCacheHealthCheckOptions {
  * //   "breaker": "closed", "timeoutMs": 1000, "message": "PING did not answer within 300 ms ..." } } }
  */
 export type RedisCacheHealthDetails = {
-  /** The module's `store`: with `'memory'` there is no connection and the check is always up. */
-  store: 'redis' | 'memory';
+  /**
+   * The module's `store`: with `'memory'` there is no connection and the check is always up;
+   * `'custom'` (your own `CacheStore`) is not checked here either: add your own indicator for it.
+   */
+  store: 'redis' | 'memory' | 'custom';
   /**
    * The circuit breaker of the cache connection (`'closed'` when the breaker is turned off).
    * `'open'` means cache calls skip Redis and run uncached, and the check's PING is skipped too.

@@ -1,4 +1,5 @@
 import type { HttpAdapterHost } from '@nestjs/core';
+import { SYSTEM_CLOCK, type CacheClock } from '../clock/cache.clock.js';
 import type { ResolvedHttpCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { entryEtag } from './http-cache.entry.js';
 import type { CachedResponse } from './http-cache.types.js';
@@ -16,6 +17,7 @@ export class CacheHeaders {
     private readonly http: ResolvedHttpCacheOptions,
     private readonly credentials: RequestCredentials,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly clock: CacheClock = SYSTEM_CLOCK,
   ) {}
 
   /** Sets the headers of `cached` on `res`. */
@@ -24,7 +26,7 @@ export class CacheHeaders {
     if (this.http.cacheStatusHeader) adapter.setHeader(res, this.http.cacheStatusHeader, cached.status);
     const { entry, createdAt, freshUntil } = cached;
     if (cached.status === 'BYPASS' || !entry || createdAt === undefined || freshUntil === undefined) return;
-    const now = Date.now();
+    const now = this.clock.now();
     if (cached.status !== 'MISS')
       adapter.setHeader(res, 'Age', String(Math.max(0, Math.floor((now - createdAt) / 1000))));
     const etag = entryEtag(entry, this.http.etag);

@@ -84,7 +84,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
   ) {
     this.keys = new CacheKeyBuilder(options.prefix);
     const credentials = new RequestCredentials(options.http.credentialHeaders, options.http.credentialQueryParams);
-    this.headers = new CacheHeaders(options.http, credentials, adapterHost);
+    this.headers = new CacheHeaders(options.http, credentials, adapterHost, options.clock);
     const statusHeader = options.http.cacheStatusHeader;
     this.excluded = new Set(statusHeader ? [statusHeader.toLowerCase()] : []);
     // What setHeaders sets for a hit, taken back if the hit is refused.
@@ -229,7 +229,9 @@ export class ReadThroughInterceptor implements NestInterceptor {
     }
     const status: CacheStatus = outcome.kind === 'hit' ? 'HIT' : outcome.kind === 'stale' ? 'STALE' : 'MISS';
     const meta =
-      'entry' in outcome ? outcome.entry : { createdAt: Date.now(), freshUntil: Date.now() + route.policy.ttlMs };
+      'entry' in outcome
+        ? outcome.entry
+        : { createdAt: this.options.clock.now(), freshUntil: this.options.clock.now() + route.policy.ttlMs };
     const response = responseOf(context);
     this.setHeaders(context, route, { status, entry, createdAt: meta.createdAt, freshUntil: meta.freshUntil });
     const etag = entryEtag(entry, this.options.http.etag);

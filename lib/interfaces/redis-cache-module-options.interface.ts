@@ -1,3 +1,5 @@
+import type { CacheClock } from '../clock/cache.clock.js';
+import type { CacheStore } from '../store/cache.store.js';
 import type { RedisClientOptions, RedisClusterOptions, RedisSentinelOptions } from 'redis';
 import type { CacheSerializer } from '../serializers/cache.serializer.js';
 import type { Duration } from '../utils/duration.util.js';
@@ -65,10 +67,18 @@ export interface RedisCacheCircuitBreakerOptions {
 export interface RedisCacheModuleOptions {
   /**
    * `'redis'` talks to Redis; `'memory'` keeps entries in this process (bounded LRU with TTL),
-   * with the same semantics, for development and tests.
+   * with the same semantics, for development and tests. Or your own {@link CacheStore}
+   * (see "Bring your own store" in the README): no Redis connection is opened then.
    * @default 'redis'
    */
-  store?: 'redis' | 'memory';
+  store?: 'redis' | 'memory' | CacheStore;
+  /**
+   * Where the cache reads the time (freshness, grace, `Age`, the memory store's expiry).
+   * `RedisCacheTestingModule` sets a `TestClock`; with the Redis store, Redis still expires
+   * keys on its own time.
+   * @default Date.now
+   */
+  clock?: CacheClock;
   /**
    * Connection URL, `redis://[[user]:password@]host[:port][/db]` or `rediss://` for TLS.
    * @default 'redis://127.0.0.1:6379'

@@ -58,7 +58,10 @@ export const DEFAULTS = {
     credentialHeaders: ['authorization', 'proxy-authorization', 'cookie', 'x-api-key', 'x-auth-token'],
     credentialQueryParams: ['access_token', 'api_key', 'apikey', 'token'],
   },
-} as const satisfies Omit<Required<RedisCacheModuleOptions>, 'client' | 'cluster' | 'sentinel' | 'serializer'>;
+} as const satisfies Omit<
+  Required<RedisCacheModuleOptions>,
+  'client' | 'cluster' | 'sentinel' | 'serializer' | 'clock'
+>;
 
 /**
  * Defaults of the `lock` option when it is `true`. The holder renews its lease while the method

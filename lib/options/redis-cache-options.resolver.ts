@@ -8,6 +8,7 @@ import { toMilliseconds } from '../utils/duration.util.js';
 import { redact } from '../utils/redact.util.js';
 import type { HttpCacheOptions } from '../interfaces/http-cache-options.interface.js';
 import type { ReadThroughLockOptions } from '../interfaces/read-through-options.interface.js';
+import { resolveClockOption, resolveStoreOption } from './cache-store-option.resolver.js';
 import { DEFAULTS, L1_DEFAULTS, LIMITS, LOCK_DEFAULTS, NEVER_CACHED_STATUSES } from './redis-cache-options.defaults.js';
 import type {
   ResolvedConnection,
@@ -30,13 +31,11 @@ export function resolveRedisCacheOptions(options: RedisCacheModuleOptions | unde
   const raw: RedisCacheModuleOptions = options ?? {};
   if (typeof raw !== 'object')
     fail('options', `expected an object, got ${typeof raw}`, 'pass an options object to forRoot()');
-  const store = raw.store ?? DEFAULTS.store;
-  if (store !== 'redis' && store !== 'memory') {
-    fail('store', `unknown store ${JSON.stringify(store)}`, "use 'redis' or 'memory'");
-  }
+  const store = resolveStoreOption(raw.store ?? DEFAULTS.store);
   const prefix = resolveName('prefix', raw.prefix ?? DEFAULTS.prefix);
   return {
     store,
+    clock: resolveClockOption(raw.clock),
     connection: resolveConnection(raw),
     prefix,
     namespace: resolveName('namespace', raw.namespace ?? DEFAULTS.namespace),

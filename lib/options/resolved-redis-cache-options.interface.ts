@@ -1,5 +1,7 @@
 import type { RedisClientOptions, RedisClusterOptions, RedisSentinelOptions } from 'redis';
+import type { CacheClock } from '../clock/cache.clock.js';
 import type { CacheSerializer } from '../serializers/cache.serializer.js';
+import type { CacheStore } from '../store/cache.store.js';
 
 /** How the pool service connects; exactly one shape is chosen at bootstrap. */
 export type ResolvedConnection =
@@ -13,7 +15,9 @@ export type ResolvedConnection =
 
 /** Module options after validation and defaults; what the services are built from. */
 export interface ResolvedRedisCacheOptions {
-  readonly store: 'redis' | 'memory';
+  /** A custom store is kept as given. */
+  readonly store: 'redis' | 'memory' | CacheStore;
+  readonly clock: CacheClock;
   readonly connection: ResolvedConnection;
   readonly prefix: string;
   readonly namespace: string;

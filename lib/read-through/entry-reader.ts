@@ -6,6 +6,7 @@ import type { ReadThroughDiagnostics } from './read-through.diagnostics.js';
 import type { ReadThroughPolicy } from './read-through.policy.js';
 import type { TagLedger } from './tag-ledger.js';
 import type { L1Cache } from '../l1/l1.cache.js';
+import { SYSTEM_CLOCK, type CacheClock } from '../clock/cache.clock.js';
 
 /** The tag keys of a call and, once read with its GET, their versions. */
 export interface TagRead {
@@ -25,6 +26,7 @@ export class EntryReader {
     private readonly diagnostics: ReadThroughDiagnostics,
     private readonly failOpen: boolean,
     private readonly l1: L1Cache | undefined,
+    private readonly clock: CacheClock = SYSTEM_CLOCK,
   ) {}
 
   /**
@@ -52,7 +54,7 @@ export class EntryReader {
     tagRead: TagRead,
     l1: L1Cache,
   ): Promise<CacheEntry | 'miss' | 'unavailable'> {
-    const held = l1.get(key, Date.now(), tagRead.keys, (raw) =>
+    const held = l1.get(key, this.clock.now(), tagRead.keys, (raw) =>
       this.decode(key, raw, policy.codec, policy.label, accept),
     );
     if (held) {
@@ -62,7 +64,7 @@ export class EntryReader {
     const readSeq = l1.beginRead(key);
     try {
       return await this.lookupL2(key, policy, accept, tagRead, (raw, entry) =>
-        l1.fill(key, readSeq, raw, entry, tagRead.keys, Date.now()),
+        l1.fill(key, readSeq, raw, entry, tagRead.keys, this.clock.now()),
       );
     } finally {
       l1.endRead(key);
@@ -101,7 +103,7 @@ export class EntryReader {
     if (valid) {
       this.diagnostics.counters.hits++;
       // Only fresh entries go to L1: stale ones take the refresh path every time.
-      if (fill && raw !== null && Date.now() < entry.freshUntil) fill(raw, entry);
+      if (fill && raw !== null && this.clock.now() < entry.freshUntil) fill(raw, entry);
       return entry;
     }
     this.diagnostics.counters.misses++;

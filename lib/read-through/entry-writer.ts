@@ -6,6 +6,7 @@ import { WRITE_MARKER, type EntryTags } from '../serializers/cache-entry.codec.j
 import type { CacheStore, WriteStamp } from '../store/cache.store.js';
 import type { ReadThroughPolicy } from './read-through.policy.js';
 import type { TagLedger } from './tag-ledger.js';
+import { SYSTEM_CLOCK, type CacheClock } from '../clock/cache.clock.js';
 import type { CacheStoreEvent } from '../events/cache-event.types.js';
 
 /** What a load takes before it runs, and hands back to {@link EntryWriter.commit}. */
@@ -33,6 +34,7 @@ export class EntryWriter {
     private readonly cacheStore: CacheStore,
     private readonly ledger: TagLedger,
     private readonly diagnostics: ReadThroughDiagnostics,
+    private readonly clock: CacheClock = SYSTEM_CLOCK,
   ) {}
 
   /**
@@ -69,7 +71,7 @@ export class EntryWriter {
   ): Promise<void> {
     const { counters, warnings } = this.diagnostics;
     try {
-      const now = Date.now();
+      const now = this.clock.now();
       const encoded = policy.codec.encode(value, now, now + freshMs, loadMs, ticket.tags);
       if (!(await this.commit(key, ticket, encoded, freshMs + policy.graceMs))) counters.supersededWrites++;
       else if (this.diagnostics.events.listening) this.diagnostics.events.emit(storeEvent(policy, encoded));

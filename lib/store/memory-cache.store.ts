@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { SYSTEM_CLOCK, type CacheClock } from '../clock/cache.clock.js';
 import { CacheStore, type LockReleaseWatch, type WriteStamp } from './cache.store.js';
 
 /**
@@ -20,7 +21,11 @@ export class MemoryCacheStore extends CacheStore {
   /** In-process lock release announcements, by channel. */
   private readonly releaseListeners = new Map<string, Set<(key: string) => void>>();
 
-  constructor(bounds: { maxEntries: number; maxBytes: number }) {
+  /** @param clock where expiry is read (entries, tags and locks), so a `TestClock` moves it. */
+  constructor(
+    bounds: { maxEntries: number; maxBytes: number },
+    private readonly clock: CacheClock = SYSTEM_CLOCK,
+  ) {
     super();
     this.entries = new LRUCache<string, Buffer | string>({
       max: bounds.maxEntries,
@@ -32,8 +37,15 @@ export class MemoryCacheStore extends CacheStore {
       // Exact clock readings, so ttl() never reports more than was set (lru-cache reuses a
       // reading for 1 ms by default).
       ttlResolution: 0,
+      // lru-cache reads performance.now() by default; the cache's clock keeps expiry and entry timestamps on one time.
+      perf: clock,
     });
-    this.tagVersions = new LRUCache<string, string>({ max: bounds.maxEntries, ttlAutopurge: false, ttlResolution: 0 });
+    this.tagVersions = new LRUCache<string, string>({
+      max: bounds.maxEntries,
+      ttlAutopurge: false,
+      ttlResolution: 0,
+      perf: clock,
+    });
   }
 
   async get(key: string): Promise<Buffer | null> {
@@ -119,20 +131,25 @@ export class MemoryCacheStore extends CacheStore {
 
   async acquireLock(key: string, token: string, ttlMs: number): Promise<boolean> {
     const held = this.locks.get(key);
-    if (held && held.expiresAt > Date.now()) return false;
-    this.locks.set(key, { token, expiresAt: Date.now() + ttlMs });
+    const now = this.clock.now();
+    if (held && held.expiresAt > now) return false;
+    this.locks.set(key, { token, expiresAt: now + ttlMs });
     return true;
   }
 
   async releaseLock(key: string, token: string): Promise<boolean> {
-    if (this.locks.get(key)?.token !== token) return false;
-    return this.locks.delete(key);
+    const held = this.locks.get(key);
+    if (held?.token !== token) return false;
+    this.locks.delete(key);
+    // An expired lock is nobody's: releasing it reports false, as Redis does once the key expired.
+    return held.expiresAt > this.clock.now();
   }
 
   async renewLock(key: string, token: string, ttlMs: number): Promise<boolean> {
     const held = this.locks.get(key);
-    if (held?.token !== token || held.expiresAt <= Date.now()) return false;
-    held.expiresAt = Date.now() + ttlMs;
+    const now = this.clock.now();
+    if (held?.token !== token || held.expiresAt <= now) return false;
+    held.expiresAt = now + ttlMs;
     return true;
   }
 

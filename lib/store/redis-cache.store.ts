@@ -52,10 +52,12 @@ export class RedisCacheStore extends CacheStore {
   }
 
   getTagVersions(keys: readonly string[]): Promise<(string | null)[]> {
-    return this.redis.commands.mGetText([...keys]);
+    // MGET without keys is an error reply; none asked, none held.
+    return keys.length === 0 ? Promise.resolve([]) : this.redis.commands.mGetText([...keys]);
   }
 
   async prepareTags(keys: readonly string[], versions: readonly string[], ttlMs: number): Promise<(string | null)[]> {
+    if (keys.length === 0) return [];
     // Sent back to back on one connection (tag keys share a slot), so the MGET sees both writes.
     const writes = keys.map((key, i) => this.redis.commands.setIfAbsent(key, versions[i], ttlMs));
     const extended = this.extendTags(keys, ttlMs);
