@@ -10,7 +10,7 @@ import { AssertionError } from 'node:assert';
 import { Controller, Get, Injectable, Module, Param, UseInterceptors, type INestApplication } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import request from 'supertest';
-import { ReadThrough, ReadThroughInterceptor, RedisCacheService } from '../../lib/index.js';
+import { ReadThrough, ReadThroughInterceptor, RedisCacheModule, RedisCacheService } from '../../lib/index.js';
 import { CacheProbe, RedisCacheTestingModule, TestClock } from '../../lib/testing/index.js';
 
 @Injectable()
@@ -211,6 +211,31 @@ describe('the testing kit itself', () => {
       expect(probe.stats()).toMatchObject({ hits: 1, misses: 2, loads: 2 });
     } finally {
       await ref.close();
+    }
+  });
+});
+
+// The application's own cache module, on a Redis nobody runs (port 1): used as is, bootstrap fails.
+const cacheImport = RedisCacheModule.forRoot({ url: 'redis://127.0.0.1:1', requireConnectionOnBootstrap: true });
+@Module({ imports: [cacheImport], exports: [cacheImport] })
+class CacheModule {}
+
+@Module({ imports: [CacheModule], providers: [BooksService, BooksRepository] })
+class BooksModule {}
+
+describe('swapping an application cache module for the testing module', () => {
+  it('overrideModule(CacheModule).useModule(RedisCacheTestingModule.forRoot()) runs the app on the kit', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [BooksModule] })
+      .overrideModule(CacheModule)
+      .useModule(RedisCacheTestingModule.forRoot())
+      .compile();
+    await moduleRef.init();
+    try {
+      const probe = moduleRef.get(CacheProbe);
+      await probe.expectMiss(() => moduleRef.get(BooksService).find('a'));
+      await probe.expectHit(() => moduleRef.get(BooksService).find('a'));
+    } finally {
+      await moduleRef.close();
     }
   });
 });

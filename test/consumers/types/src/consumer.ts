@@ -10,8 +10,18 @@ import {
   RedisCacheService,
   seconds,
   type Duration,
+  type CacheStore,
 } from 'nestjs-readthrough';
-import { assertSerializerConformance, SERIALIZER_CONFORMANCE_CASES } from 'nestjs-readthrough/testing';
+import {
+  assertSerializerConformance,
+  CacheProbe,
+  describeCacheStoreConformance,
+  RedisCacheTestingModule,
+  SERIALIZER_CONFORMANCE_CASES,
+  STORE_CONFORMANCE_CASES,
+  TestClock,
+  type ConformingStore,
+} from 'nestjs-readthrough/testing';
 import { RedisCacheHealthIndicator, type RedisCacheHealthDetails } from 'nestjs-readthrough/terminus';
 
 @Injectable()
@@ -58,3 +68,18 @@ export const badDetails: RedisCacheHealthDetails = { store: 'disk' };
 export async function cacheStatus(indicator: RedisCacheHealthIndicator): Promise<'up' | 'down'> {
   return (await indicator.isHealthy('cache', { timeout: '500ms' })).cache.status;
 }
+
+export const testingModule = RedisCacheTestingModule.forRoot({ ttl: '1m', isGlobal: true, startAt: 1_000 });
+// @ts-expect-error the testing module sets the store itself
+export const badTestingModule = RedisCacheTestingModule.forRoot({ store: 'redis' });
+export const later: (clock: TestClock) => number = (clock) => clock.advance('30s');
+export async function probeHit(probe: CacheProbe, prices: PricesService): Promise<number> {
+  await probe.has(PricesService, 'price', 'sku');
+  // @ts-expect-error price takes a string
+  await probe.has(PricesService, 'price', 1);
+  return probe.expectHit(() => prices.price('a'));
+}
+export const storeCases: number = STORE_CONFORMANCE_CASES.length;
+export const describeStore: (name: string, make: () => Promise<ConformingStore>) => void =
+  describeCacheStoreConformance;
+export const customStoreModule = (store: CacheStore) => RedisCacheModule.forRoot({ store });
