@@ -5,6 +5,7 @@ export { RedisCacheService } from './redis-cache.service.js';
 export type {
   CacheKeyOptions,
   CacheSetOptions,
+  WrapOptions,
   ReadThroughMethodName,
   ReadThroughMethodArgs,
   ReadThroughMethodResult,
