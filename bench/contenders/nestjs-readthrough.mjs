@@ -53,8 +53,9 @@ async function load() {
 /**
  * A nestjs-readthrough contender: `RedisCacheModule.forRoot({ url, prefix, ttl: '10m',
  * ...moduleOptions })` and `@ReadThrough('item:{0}', '10m')` on `ItemService.get(id)`.
+ * `onApp(app, lib)`, if given, runs once the app is up and may return a teardown.
  */
-export function readThroughContender({ id, name, order, prefix, moduleOptions = {}, note, ...rest }) {
+export function readThroughContender({ id, name, order, prefix, moduleOptions = {}, note, onApp, ...rest }) {
   const shown = Object.keys(moduleOptions).length ? `, ${JSON.stringify(moduleOptions)}` : '';
   return {
     id,
@@ -101,10 +102,13 @@ export function readThroughContender({ id, name, order, prefix, moduleOptions = 
 
       const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
       const service = app.get(ItemService);
+      // A variant's own set-up on the booted app (e.g. subscribing to events$); returns a teardown or nothing.
+      const teardown = onApp?.(app, lib);
       return {
         get: (id) => service.get(id),
         misses: () => counters.misses,
         async close() {
+          teardown?.();
           await app.close();
         },
       };
