@@ -83,9 +83,9 @@ export class CacheEvictor {
     const { keys, tags, prefix } = targets;
     try {
       await Promise.all([
-        keys.length > 0 ? this.executor.evict(keys) : undefined,
-        tags.length > 0 ? this.executor.invalidateTags(tags) : undefined,
-        prefix !== undefined ? this.executor.clear(prefix) : undefined,
+        keys.length > 0 ? this.executor.evict(keys, label) : undefined,
+        tags.length > 0 ? this.executor.invalidateTags(tags, label) : undefined,
+        prefix !== undefined ? this.executor.clear(prefix, label) : undefined,
       ]);
     } catch (error) {
       if (!this.options.failOpen) {

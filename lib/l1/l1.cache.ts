@@ -47,7 +47,10 @@ export class L1Cache implements InvalidationListener {
   private readonly dirty = new Map<string, number>();
   private serving = false;
 
-  constructor(private readonly options: ResolvedL1Options) {
+  constructor(
+    private readonly options: ResolvedL1Options,
+    private readonly events?: L1Events,
+  ) {
     this.entries = new LRUCache<string, Held>({
       max: options.maxEntries,
       maxSize: options.maxBytes,
@@ -55,7 +58,10 @@ export class L1Cache implements InvalidationListener {
         (typeof held.raw === 'string' ? held.raw.length * 2 : held.raw.length) + key.length * 2 + 64,
       ttlAutopurge: false,
       dispose: (held, key, reason) => {
-        if (reason === 'evict') this.stats.l1Evictions++;
+        if (reason === 'evict') {
+          this.stats.l1Evictions++;
+          this.events?.l1('l1-eviction');
+        }
         if (held.tagKeys) for (const tag of held.tagKeys) this.byTag.get(tag)?.delete(key);
       },
     });
@@ -142,11 +148,11 @@ export class L1Cache implements InvalidationListener {
     if (key === null) return this.flush();
     this.seq++;
     if (this.reading.has(key)) this.dirty.set(key, this.seq);
-    if (this.entries.delete(key)) this.stats.l1Invalidations++;
+    if (this.entries.delete(key)) this.dropped();
     const tagged = this.byTag.get(key);
     if (tagged) {
       this.byTag.delete(key);
-      for (const entryKey of tagged) if (this.entries.delete(entryKey)) this.stats.l1Invalidations++;
+      for (const entryKey of tagged) if (this.entries.delete(entryKey)) this.dropped();
     }
   }
 
@@ -161,13 +167,26 @@ export class L1Cache implements InvalidationListener {
     this.serving = live;
   }
 
+  private dropped(): void {
+    this.stats.l1Invalidations++;
+    this.events?.l1('l1-invalidation');
+  }
+
   private flush(): void {
     this.seq++;
     this.flushedAt = this.seq;
-    if (this.entries.size > 0) this.stats.l1Flushes++;
+    if (this.entries.size > 0) {
+      this.stats.l1Flushes++;
+      this.events?.l1('l1-flush');
+    }
     this.entries.clear();
     this.byTag.clear();
   }
+}
+
+/** Where the L1 reports what it drops (the events hub). */
+export interface L1Events {
+  l1(type: 'l1-eviction' | 'l1-invalidation' | 'l1-flush'): void;
 }
 
 function sameTags(held: readonly string[] | undefined, call: readonly string[] | undefined): boolean {

@@ -59,6 +59,8 @@ export class EntryReader {
     );
     if (held) {
       this.diagnostics.counters.hits++;
+      const events = this.diagnostics.events;
+      if (events.listening) events.emitAt('l1-hit', policy);
       return held;
     }
     const readSeq = l1.beginRead(key);
@@ -88,6 +90,8 @@ export class EntryReader {
       } else {
         raw = await this.fetch(key, policy.codec);
       }
+      // A compressed entry met by a text read (see fetchBytesIfNeeded); inline: the plain hit stays one await.
+      if (typeof raw === 'string' && policy.codec.needsBytes(raw)) raw = await this.store.get(key);
     } catch (error) {
       this.diagnostics.storeError('read', policy.label, error, policy.namespace);
       if (!this.failOpen) throw asConnectionError(error);
@@ -113,7 +117,7 @@ export class EntryReader {
 
   /** Reads and validates `key` without loading or counting; rejects on a store failure. */
   async read(key: string, codec: CacheEntryCodec, label: string): Promise<CacheEntry | undefined> {
-    const raw = await this.fetch(key, codec);
+    const raw = await this.fetchBytesIfNeeded(key, codec);
     const entry = raw === null ? undefined : this.decode(key, raw, codec, label);
     if (!entry || (entry.tags && !(await this.ledger.isValid(entry.tags)))) return undefined;
     return entry;
@@ -126,7 +130,7 @@ export class EntryReader {
     tagKeys: readonly string[] | undefined,
   ): Promise<CacheEntry | undefined> {
     try {
-      const raw = await this.fetch(key, policy.codec);
+      const raw = await this.fetchBytesIfNeeded(key, policy.codec);
       const decoded = raw === null ? undefined : policy.codec.decode(raw);
       if (!decoded?.ok) return undefined;
       const { entry } = decoded;
@@ -178,6 +182,16 @@ export class EntryReader {
   /** Reads an entry in the form its codec decodes fastest: a string for text serializers. */
   private fetch(key: string, codec: CacheEntryCodec): Promise<Buffer | string | null> {
     return codec.textual ? this.store.getText(key) : this.store.get(key);
+  }
+
+  /**
+   * {@link fetch}, then, when a text read met a compressed entry (written by a codec that
+   * compresses; UTF-8 decoding mangled its payload), the key again as bytes. Only readers
+   * without compression of their own pay this second round trip; see README "Compression".
+   */
+  private async fetchBytesIfNeeded(key: string, codec: CacheEntryCodec): Promise<Buffer | string | null> {
+    const raw = await this.fetch(key, codec);
+    return typeof raw === 'string' && codec.needsBytes(raw) ? this.store.get(key) : raw;
   }
 }
 

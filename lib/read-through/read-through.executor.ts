@@ -76,7 +76,7 @@ export class ReadThroughExecutor {
     this.ledger = new TagLedger(cacheStore, options.prefix);
     this.writer = new EntryWriter(cacheStore, this.ledger, this.diagnostics, options.clock);
     // The L1 exists only where the store can report invalidations (Redis with client tracking).
-    const l1 = options.l1 === false ? undefined : new L1Cache(options.l1);
+    const l1 = options.l1 === false ? undefined : new L1Cache(options.l1, events);
     this.l1 = l1 && cacheStore.watchInvalidations(l1) ? l1 : undefined;
     this.reader = new EntryReader(cacheStore, this.ledger, this.diagnostics, options.failOpen, this.l1, options.clock);
   }

@@ -213,6 +213,27 @@ describe('L1 kept coherent by client tracking', () => {
     expect(await eventually(3_000, async () => (await svc.item('k'), cache.stats().l1Hits! > hits))).toBe(true);
   });
 
+  it('events: l1-hit on an L1 hit, l1-invalidation when Redis reports a change, l1-flush on FLUSHDB', async () => {
+    const prefix = uniquePrefix('l1-events');
+    const { svc, cache } = await instance(prefix);
+    const seen: string[] = [];
+    const subscription = cache.events$.subscribe((event) => seen.push(event.type));
+    try {
+      await svc.item('e');
+      await svc.item('e');
+      await svc.item('e');
+      expect(seen).toContain('l1-hit');
+      await server.command('DEL', `${prefix}:default:item:e`);
+      expect(await eventually(2_000, () => seen.includes('l1-invalidation'))).toBe(true);
+      await svc.item('e');
+      await svc.item('e');
+      await server.command('FLUSHDB');
+      expect(await eventually(2_000, () => seen.includes('l1-flush'))).toBe(true);
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+
   it('bounds: never more than maxEntries held; evictions counted', async () => {
     const { svc, cache } = await instance(uniquePrefix('l1-bounds'), { l1: { maxEntries: 10 } });
     for (let i = 0; i < 50; i++) {
