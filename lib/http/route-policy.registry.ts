@@ -43,14 +43,14 @@ export interface RoutePolicy {
 @Injectable()
 export class RoutePolicyRegistry {
   private readonly policies = new WeakMap<object, RoutePolicy | null>();
-  /** Route entries are responses: always in the HTTP entry form, whatever the module's serializer. */
+  /** Route entries are responses: always in the HTTP entry form, whatever the module's serializer; compressed as the module says. */
   private readonly entryCodec: CacheEntryCodec;
 
   constructor(
     private readonly executor: ReadThroughExecutor,
     @Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
   ) {
-    this.entryCodec = new CacheEntryCodec(new HttpEntrySerializer(), options.maxValueBytes);
+    this.entryCodec = new CacheEntryCodec(new HttpEntrySerializer(), options.maxValueBytes, options.compression);
   }
 
   /**
@@ -107,7 +107,11 @@ export class RoutePolicyRegistry {
       // The stored value is the response as sent; condition/unless/cacheNull were asked of the handler's value.
       storePolicy: {
         ...policy,
-        codec: this.entryCodec,
+        // A route's own compression setting (resolved into its policy's codec) needs an entry codec of its own.
+        codec:
+          options.compression === undefined
+            ? this.entryCodec
+            : new CacheEntryCodec(new HttpEntrySerializer(), this.options.maxValueBytes, policy.codec.compression),
         condition: undefined,
         unless: undefined,
         cacheNull: true,

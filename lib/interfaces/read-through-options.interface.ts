@@ -1,6 +1,6 @@
 import type { CacheSerializer } from '../serializers/cache.serializer.js';
 import type { Duration } from '../utils/duration.util.js';
-import type { SerializerName } from './redis-cache-module-options.interface.js';
+import type { CacheCompressionOptions, SerializerName } from './redis-cache-module-options.interface.js';
 
 /** Cross-process stampede lock (`lock` option). */
 export interface ReadThroughLockOptions {
@@ -68,6 +68,11 @@ export interface ReadThroughOptions<R = unknown> {
   timeout?: ReadThroughTimeoutOptions;
   /** Serializer of this method's entries. @default module `serializer` */
   serializer?: CacheSerializer | SerializerName;
+  /**
+   * Compression of this method's (or route's) entries: `false` off, `true` the module's
+   * settings (or the defaults), an object overrides the module's fields. @default module `compression`
+   */
+  compression?: boolean | CacheCompressionOptions;
   /** Store `null` results. @default module `cacheNull` */
   cacheNull?: boolean;
   /** Store the result only when this returns `true`. */

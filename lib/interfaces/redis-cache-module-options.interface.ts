@@ -193,8 +193,31 @@ export interface RedisCacheModuleOptions {
    * @default false
    */
   l1?: boolean | RedisCacheL1Options;
+  /**
+   * Compress stored payloads of at least `threshold` bytes (node:zlib), recorded per entry in
+   * its header: compressed and plain entries coexist, and every reader decodes both, whatever
+   * its own setting. `true` for the defaults. Per method or route: `compression`. Costs CPU on
+   * every miss and every hit of a compressed entry; see README "Compression".
+   * @default false
+   */
+  compression?: boolean | CacheCompressionOptions;
   /** HTTP behaviour of `ReadThroughInterceptor`. */
   http?: HttpCacheOptions;
+}
+
+/**
+ * Options of `compression`.
+ *
+ * @example
+ * RedisCacheModule.forRoot({ compression: { threshold: 4096, algorithm: 'brotli' } });
+ */
+export interface CacheCompressionOptions {
+  /** Smallest serialized payload (bytes) that is compressed; smaller ones are stored as they are. @default 1024 */
+  threshold?: number;
+  /** `'gzip'` or `'brotli'`. @default 'gzip' */
+  algorithm?: 'gzip' | 'brotli';
+  /** gzip level 1–9 or brotli quality 0–11. @default 6 (gzip), 5 (brotli: its own default, 11, costs ~40× the CPU) */
+  level?: number;
 }
 
 /** Options of the in-process L1 (`l1`). */

@@ -9,6 +9,7 @@ import { redact } from '../utils/redact.util.js';
 import type { HttpCacheOptions } from '../interfaces/http-cache-options.interface.js';
 import type { ReadThroughLockOptions } from '../interfaces/read-through-options.interface.js';
 import { resolveClockOption, resolveStoreOption } from './cache-store-option.resolver.js';
+import { resolveCompression } from './compression-option.resolver.js';
 import { DEFAULTS, L1_DEFAULTS, LIMITS, LOCK_DEFAULTS, NEVER_CACHED_STATUSES } from './redis-cache-options.defaults.js';
 import type {
   ResolvedConnection,
@@ -53,6 +54,7 @@ export function resolveRedisCacheOptions(options: RedisCacheModuleOptions | unde
       64,
       LIMITS.maxValueBytes,
     ),
+    compression: resolveCompression('compression', raw.compression ?? DEFAULTS.compression, false),
     requireConnectionOnBootstrap: resolveBoolean(
       'requireConnectionOnBootstrap',
       raw.requireConnectionOnBootstrap ?? DEFAULTS.requireConnectionOnBootstrap,

@@ -1,6 +1,7 @@
 import type { RedisClientOptions, RedisClusterOptions, RedisSentinelOptions } from 'redis';
 import type { CacheClock } from '../clock/cache.clock.js';
 import type { CacheSerializer } from '../serializers/cache.serializer.js';
+import type { ResolvedCompressionOptions } from '../serializers/payload.compression.js';
 import type { CacheStore } from '../store/cache.store.js';
 
 /** How the pool service connects; exactly one shape is chosen at bootstrap. */
@@ -27,6 +28,8 @@ export interface ResolvedRedisCacheOptions {
   readonly failOpen: boolean;
   readonly operationTimeoutMs: number;
   readonly maxValueBytes: number;
+  /** What entries are compressed with, or `false`. */
+  readonly compression: ResolvedCompressionOptions | false;
   readonly requireConnectionOnBootstrap: boolean;
   readonly memory: { readonly maxEntries: number; readonly maxBytes: number };
   /** The in-process L1, or `false`. */

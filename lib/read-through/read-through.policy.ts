@@ -18,6 +18,7 @@ import { CacheEntryCodec } from '../serializers/cache-entry.codec.js';
 import type { ReadThroughTtl } from '../interfaces/read-through-options.interface.js';
 import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-options.error.js';
 import { LIMITS } from '../options/redis-cache-options.defaults.js';
+import { resolveCompression } from '../options/compression-option.resolver.js';
 
 /** Everything the executor needs to cache one method or `wrap()` call, resolved once. */
 export interface ReadThroughPolicy {
@@ -83,14 +84,18 @@ export function createReadThroughPolicy(
       );
     }
   }
+  // A codec writes with one compression setting, so a method with its own needs its own codec.
   const codec =
-    options.serializer === undefined && defaultCodec
+    options.serializer === undefined && options.compression === undefined && defaultCodec
       ? defaultCodec
       : new CacheEntryCodec(
           options.serializer === undefined
             ? module.serializer
             : resolveSerializer(field('serializer'), options.serializer),
           module.maxValueBytes,
+          options.compression === undefined
+            ? module.compression
+            : resolveCompression(field('compression'), options.compression, module.compression),
         );
   const ttlIsFunction = typeof effectiveTtl === 'function';
   const negativeTtlMs =

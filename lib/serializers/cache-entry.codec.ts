@@ -1,5 +1,17 @@
 import { RedisCacheSerializationError } from '../errors/redis-cache-serialization.error.js';
 import type { CacheSerializer } from './cache.serializer.js';
+import {
+  FLAG_COMPRESSED,
+  FLAG_TAGGED,
+  compressPayload,
+  compressionFlag,
+  inflatePayload,
+  isKnownFlags,
+  type ResolvedCompressionOptions,
+} from './payload.compression.js';
+import { asciiJson, readTagLine, type EntryTags } from './entry-tag.line.js';
+
+export type { EntryTags } from './entry-tag.line.js';
 
 /**
  * Stored entry layout: an ASCII header line, then the serializer's payload.
@@ -10,18 +22,25 @@ import type { CacheSerializer } from './cache.serializer.js';
  *
  * - `\x1e` (record separator) + `RT`: the magic; JSON, text and msgpack values written by
  *   others do not start with a control character followed by `RT`.
- * - version `3`; flags: `0`, or `1` when the entry carries tags; serializer id `[A-Za-z0-9._+-]{1,32}`.
+ * - version `3`; flags: a decimal bitmask, `1` = tagged, `2` = gzip, `4` = brotli (`0`: plain,
+ *   `3`: tagged + gzip); serializer id `[A-Za-z0-9._+-]{1,32}`.
  * - created-at and fresh-until: ms since epoch, decimal integers; load-ms: how long producing the
  *   value took, for early refresh.
  * - with flag `1`, a second ASCII line before the payload: a JSON array of `[tag key, version]`
  *   pairs, the versions the tags had before the value was produced (see `TagVersions`).
+ * - with flag `2` or `4`, the payload is the serializer's output compressed (`compression`
+ *   option). Every codec decodes both forms, whatever its own setting, so compressed and plain
+ *   entries coexist under one key space and settings can change without a flush.
  *
  * A write marker (`\x1eRTW:<token>`, see `CacheStore.prepareWrite`) holds a key while its value
  * is being produced; it decodes as absent.
  *
  * The header is ASCII on purpose: the same stored bytes read identically as a Buffer (binary
  * serializers) or as a UTF-8 string. Text serializers (`deserializeText`) are read as strings,
- * which saves a Buffer copy and a second UTF-8 decode on every hit.
+ * which saves a Buffer copy and a second UTF-8 decode on every hit. A compressed payload is
+ * binary and would be mangled by that UTF-8 decode, so a codec that compresses reads bytes, and a
+ * text read that meets a compressed entry ({@link CacheEntryCodec.needsBytes}) is read again as
+ * bytes by the reader; the ASCII header says so before any payload byte is looked at.
  */
 const MAGIC = '\x1eRT';
 // Version 1 and 2 were binary layouts of the unreleased 0.1 line; their entries are refused.
@@ -30,15 +49,8 @@ const FORMAT_VERSION = '3';
 const MAX_HEADER_CHARS = MAGIC.length + 1 + 2 + 33 + 3 * 17 + 1;
 const MAX_LOAD_MS = 0xffffffff;
 const HEADER_NUMBERS = /^(0|-?[1-9]\d{0,15}):(0|-?[1-9]\d{0,15}):(0|[1-9]\d{0,9})\n/;
-const TAGGED = '1';
 /** Start of a write marker: a key whose value is being produced. */
 export const WRITE_MARKER = `${MAGIC}W:`;
-/** Bounds on the tag line of an entry, checked before it is parsed. */
-const MAX_TAGS = 64;
-const MAX_TAG_LINE_CHARS = 64 * 1024;
-
-/** The tags of an entry: each tag's key and the version it had when the value was produced (`null`: absent). */
-export type EntryTags = readonly (readonly [key: string, version: string | null])[];
 
 /** Metadata of a decoded entry. */
 export interface CacheEntry {
@@ -72,18 +84,34 @@ export type DecodeResult =
  * with the same serializer, decodes to a rejection (a miss), never to a wrong value.
  */
 export class CacheEntryCodec {
-  /** Whether entries are read as UTF-8 strings (the serializer has `deserializeText`). */
+  /**
+   * Whether entries are read as UTF-8 strings: the serializer has `deserializeText` and this
+   * codec never compresses (its compressed entries could not be read as text).
+   */
   readonly textual: boolean;
+  /** The plain, untagged header prefix: the hit path's one `startsWith`. */
   private readonly head: string;
-  private readonly taggedHead: string;
+  /** Header prefixes by flags (index = flags). */
+  private readonly heads: readonly string[];
+  /** `\x1eRT3:`, then the flags digit. */
+  private readonly versioned = `${MAGIC}${FORMAT_VERSION}:`;
+  private readonly idPart: string;
 
+  /**
+   * @param compression compress payloads of at least `threshold` bytes when writing; `false`
+   * writes plain entries. Decoding accepts both forms either way.
+   * @example
+   * const codec = new CacheEntryCodec(new JsonSerializer(), 16 * 1024 * 1024, { algorithm: 'gzip', threshold: 1024, level: 6 });
+   */
   constructor(
     readonly serializer: CacheSerializer,
     private readonly maxValueBytes: number,
+    readonly compression: ResolvedCompressionOptions | false = false,
   ) {
-    this.textual = typeof serializer.deserializeText === 'function';
-    this.head = `${MAGIC}${FORMAT_VERSION}:0:${serializer.id}:`;
-    this.taggedHead = `${MAGIC}${FORMAT_VERSION}:${TAGGED}:${serializer.id}:`;
+    this.textual = typeof serializer.deserializeText === 'function' && compression === false;
+    this.idPart = `:${serializer.id}:`;
+    this.heads = [0, 1, 2, 3, 4, 5].map((flags) => `${this.versioned}${flags}${this.idPart}`);
+    this.head = this.heads[0]!;
   }
 
   /**
@@ -104,16 +132,48 @@ export class CacheEntryCodec {
     }
     const tagged = tags !== undefined && tags.length > 0;
     const numbers = `${wholeMs(createdAt)}:${wholeMs(freshUntil)}:${Math.min(Math.max(0, Math.round(loadMs) || 0), MAX_LOAD_MS)}\n`;
-    const header = tagged ? `${this.taggedHead}${numbers}${asciiJson(tags)}\n` : `${this.head}${numbers}`;
-    const total = header.length + (typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length);
+    const tagLine = tagged ? `${asciiJson(tags)}\n` : '';
+    const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    // Uncompressed size counts: what is stored must also decode within maxValueBytes.
+    let total = this.head.length + numbers.length + tagLine.length + size;
     if (total > this.maxValueBytes) {
       throw new RedisCacheSerializationError(
         `entry of ${total} bytes exceeds maxValueBytes (${this.maxValueBytes}); not stored`,
       );
     }
+    let flags = tagged ? FLAG_TAGGED : 0;
+    if (this.compression && size >= this.compression.threshold) {
+      const packed = this.compress(payload);
+      // Incompressible payloads (already compressed media, random ids) stay plain: no gain, no inflate on hits.
+      if (packed.length < size) {
+        payload = packed;
+        flags |= compressionFlag(this.compression.algorithm);
+        total += packed.length - size;
+      }
+    }
+    const header = `${this.heads[flags]}${numbers}${tagLine}`;
     return typeof payload === 'string'
       ? header + payload
       : Buffer.concat([Buffer.from(header, 'latin1'), payload], total);
+  }
+
+  /**
+   * Whether a stored entry read as text must be read again as bytes: its header says the
+   * payload is compressed. Cheap: the header alone is looked at, and plain entries of this
+   * codec answer with one `startsWith`.
+   */
+  needsBytes(raw: string): boolean {
+    if (raw.startsWith(this.head) || !raw.startsWith(this.versioned)) return false;
+    const flags = raw.charCodeAt(this.versioned.length) - 48;
+    return isKnownFlags(flags) && (flags & FLAG_COMPRESSED) !== 0;
+  }
+
+  private compress(payload: Buffer | string): Buffer {
+    try {
+      return compressPayload(payload, this.compression as ResolvedCompressionOptions);
+    } catch (cause) {
+      throw new RedisCacheSerializationError(`compression failed: ${(cause as Error).message}`, { cause });
+    }
   }
 
   /** Validates and decodes a stored entry, read as bytes or (for text serializers) as a string. Never throws. */
@@ -127,8 +187,10 @@ export class CacheEntryCodec {
     const text = typeof raw === 'string';
     // The header is ASCII, so character and byte offsets agree in both forms.
     const head = text ? raw.slice(0, MAX_HEADER_CHARS) : raw.toString('latin1', 0, MAX_HEADER_CHARS);
-    const tagged = !head.startsWith(this.head);
-    if (tagged && !head.startsWith(this.taggedHead)) return { ok: false, reason: this.whyRefused(head) };
+    // The plain untagged entry (the common hit) is one startsWith; anything else parses the flags.
+    const flags = head.startsWith(this.head) ? 0 : this.flagsOf(head);
+    if (typeof flags !== 'number') return { ok: false, reason: flags };
+    const tagged = (flags & FLAG_TAGGED) !== 0;
     // Exactly what encode() writes: plain decimal integers, no signs, spaces, exponents or
     // leading zeros, so there is one byte form per header.
     const fields = HEADER_NUMBERS.exec(head.slice(this.head.length));
@@ -147,11 +209,20 @@ export class CacheEntryCodec {
     if (!Number.isSafeInteger(createdAt) || !Number.isSafeInteger(freshUntil) || loadMs > MAX_LOAD_MS) {
       return { ok: false, reason: 'corrupt' };
     }
+    let body: Buffer | undefined;
+    if (flags & FLAG_COMPRESSED) {
+      // A compressed payload read as text was already mangled by the UTF-8 decode; the reader asks needsBytes() first.
+      if (text)
+        return { ok: false, reason: 'corrupt', cause: new TypeError('a compressed entry must be read as bytes') };
+      const inflated = inflatePayload(raw.subarray(end + 1), flags, this.maxValueBytes - (end + 1));
+      if (!inflated.ok) return { ok: false, reason: inflated.reason, cause: inflated.cause };
+      body = inflated.bytes;
+    }
     let value: unknown;
     try {
       value = text
         ? this.serializer.deserializeText!(raw.slice(end + 1))
-        : this.serializer.deserialize(raw.subarray(end + 1));
+        : this.serializer.deserialize(body ?? raw.subarray(end + 1));
     } catch (cause) {
       return { ok: false, reason: 'corrupt', cause };
     }
@@ -163,12 +234,15 @@ export class CacheEntryCodec {
     };
   }
 
-  private whyRefused(header: string): CacheEntryRejection | CacheEntryAbsence {
+  /** The flags of a header other than the plain untagged one, or why it is refused. */
+  private flagsOf(header: string): number | CacheEntryRejection | CacheEntryAbsence {
     if (header.startsWith(WRITE_MARKER)) return 'pending';
     if (!header.startsWith(MAGIC)) return 'foreign';
-    if (header.charAt(MAGIC.length) !== FORMAT_VERSION) return 'version';
-    const flags = header.slice(MAGIC.length + 1, MAGIC.length + 4);
-    return flags === ':0:' || flags === `:${TAGGED}:` ? 'serializer' : 'corrupt';
+    if (!header.startsWith(this.versioned)) return 'version';
+    // One decimal digit: every known combination is 0–5. Unknown bits (a newer writer's) are refused.
+    const flags = header.charCodeAt(this.versioned.length) - 48;
+    if (!isKnownFlags(flags) || header.charAt(this.versioned.length + 1) !== ':') return 'corrupt';
+    return header.startsWith(this.idPart, this.versioned.length + 1) ? flags : 'serializer';
   }
 }
 
@@ -176,35 +250,4 @@ export class CacheEntryCodec {
 function wholeMs(value: number): number {
   const floored = Math.floor(value);
   return Number.isSafeInteger(floored) ? floored : 0;
-}
-
-/** JSON with every non-ASCII character escaped, so the line reads the same as bytes (latin1) and as text. */
-function asciiJson(value: unknown): string {
-  return JSON.stringify(value).replace(
-    /[\u007f-\uffff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
-
-/** Reads and validates the tag line starting at `start`: `[[key, version | null], ...]` up to its newline. */
-function readTagLine(raw: Buffer | string, start: number): { tags: EntryTags; end: number } | undefined {
-  const newline = raw.indexOf('\n', start);
-  if (newline === -1 || newline - start > MAX_TAG_LINE_CHARS) return undefined;
-  const line = typeof raw === 'string' ? raw.slice(start, newline) : raw.toString('latin1', start, newline);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch {
-    // Not JSON: the entry is refused as corrupt by the caller, which logs it.
-    return undefined;
-  }
-  if (!Array.isArray(parsed) || parsed.length === 0 || parsed.length > MAX_TAGS) return undefined;
-  const valid = parsed.every(
-    (pair: unknown) =>
-      Array.isArray(pair) &&
-      pair.length === 2 &&
-      typeof pair[0] === 'string' &&
-      (typeof pair[1] === 'string' || pair[1] === null),
-  );
-  return valid ? { tags: parsed as EntryTags, end: newline } : undefined;
 }
