@@ -36,7 +36,7 @@ const AMOUNT = intFromEnv('HTTP_BENCH_AMOUNT', 20_000);
 const WARMUP = intFromEnv('HTTP_BENCH_WARMUP', 5_000);
 const CONNECTIONS = intFromEnv('HTTP_BENCH_CONNECTIONS', 10);
 const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
-const ORDER = ['ceiling', 'readthrough', 'cacheManager'];
+const ORDER = ['ceiling', 'readthrough', 'readthroughL1', 'cacheManager'];
 const WATCHDOG_MS = 10 * 60 * 1000;
 const PIN = process.env.HTTP_BENCH_PIN !== '0';
 
@@ -58,6 +58,8 @@ function pin(pid, cpu) {
 // Issue 4's targets for nestjs-readthrough.
 const TARGET_RPS_VS_CEILING = 0.9;
 const TARGET_CPU_VS_CEILING = 1.15;
+// Issue 13's target for the route with the L1 (`l1: true`).
+const TARGET_L1_CPU_VS_CEILING = 0.9;
 
 const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 const fmtUs = (us) => (us >= 100 ? fmtInt(us) : us.toFixed(1));
@@ -303,7 +305,7 @@ async function main() {
       node: process.version,
       redisServer: redisVersion,
       cpu: `${cpu.length} × ${cpu[0]?.model?.trim() ?? 'unknown'}`,
-      library: `nestjs-readthrough ${await pkgVersion('nestjs-readthrough')} (${libraryRevision()})`,
+      library: `nestjs-readthrough ${await pkgVersion('nestjs-readthrough')} (${process.env.BENCH_LIBRARY_REVISION ? `${process.env.BENCH_LIBRARY_REVISION}, built in ${process.env.BENCH_LIBRARY_DIR}` : libraryRevision()})`,
       packages: {
         autocannon: await pkgVersion('autocannon'),
         '@nestjs/cache-manager': await pkgVersion('@nestjs/cache-manager'),
@@ -392,6 +394,7 @@ async function main() {
     const ceiling = byName.ceiling;
     const rt = byName.readthrough;
     const cm = byName.cacheManager;
+    const l1 = byName.readthroughL1;
 
     const loadAfter = loadavg()[0];
     if (loadAfter > cpu.length * 1.5) {
@@ -430,6 +433,18 @@ async function main() {
         value: `${fmtUs(rt.cpuUsPerReq)} vs ${fmtUs(cm.cpuUsPerReq)} µs (${fmtX(cpuVsCm)})`,
         paired: fmtX(pairedCpuVsCm),
         met: rt.cpuUsPerReq < cm.cpuUsPerReq,
+      },
+      {
+        what: `l1: true: server CPU/request ≤ ${TARGET_L1_CPU_VS_CEILING}× ceiling (issue 13)`,
+        value: `${fmtUs(l1.cpuUsPerReq)} vs ${fmtUs(ceiling.cpuUsPerReq)} µs (${fmtX(l1.cpuUsPerReq / ceiling.cpuUsPerReq)})`,
+        paired: fmtX(l1.pairedCpuVsCeiling),
+        met: l1.cpuUsPerReq <= TARGET_L1_CPU_VS_CEILING * ceiling.cpuUsPerReq,
+      },
+      {
+        what: 'l1: true: req/s vs ceiling (no target)',
+        value: fmtX(l1.reqPerSec / ceiling.reqPerSec),
+        paired: fmtX(l1.pairedRpsVsCeiling),
+        met: true,
       },
     ];
 
@@ -502,7 +517,7 @@ async function main() {
       '',
       ...table,
       '',
-      'Targets for nestjs-readthrough (issue 4):',
+      'Targets for nestjs-readthrough (issue 4; the l1: true rows issue 13):',
       '',
       '| target | measured (ratio of the medians) | met | paired by round (median of per-round ratios) |',
       '| --- | ---: | :---: | ---: |',

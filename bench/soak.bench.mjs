@@ -9,7 +9,8 @@
 // Writes results/soak-latest.md and results/soak-latest.json.
 //
 // Knobs (environment): SOAK_KEYS (100000), SOAK_HITS (1000000), SOAK_CONCURRENCY (32),
-// SOAK_ONLY (redis | memory).
+// SOAK_ONLY (redis | memory | redis-l1 | redis-l1-all, comma-separated; the l1 ones: issue 13),
+// SOAK_OUT (results file name, soak-latest).
 import { fork } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
@@ -105,13 +106,13 @@ async function main() {
   const libVersion = JSON.parse(
     await readFile(join(here, 'node_modules', 'nestjs-readthrough', 'package.json'), 'utf8'),
   ).version;
-  const library = `nestjs-readthrough ${libVersion} (${libraryRevision()})`;
+  const library = `nestjs-readthrough ${libVersion} (${process.env.BENCH_LIBRARY_REVISION ? `${process.env.BENCH_LIBRARY_REVISION}, built in ${process.env.BENCH_LIBRARY_DIR}` : libraryRevision()})`;
 
   const results = [];
   let redisInfo = null;
   let redisVersion = 'n/a';
   for (const store of stores) {
-    if (store === 'redis') {
+    if (store === 'redis' || store.startsWith('redis-l1')) {
       const server = await startRedisServer({
         onUnexpectedExit: (message) => {
           console.error(`soak: ${message}\nsoak: aborting`);
@@ -126,7 +127,7 @@ async function main() {
         console.log(
           `soak: redis store — private redis-server ${redisVersion} on 127.0.0.1:${server.port} (pid ${server.pid})`,
         );
-        const r = await runWorker('redis', server.url);
+        const r = await runWorker(store, server.url);
         const info = parseInfo(await admin.info());
         redisInfo = {
           keys: await admin.dbSize(),
@@ -172,6 +173,14 @@ async function main() {
     if (r.stats.inflight !== 0)
       notes.push(`${r.store}: ${r.stats.inflight} single-flight entries still in flight at the end (must be 0).`);
     if (r.warmMisses) notes.push(`${r.store}: ${r.warmMisses} misses in the warm pass.`);
+    if (r.options.l1) {
+      const max = Math.max(r.l1SizeMax, r.stats.l1Size, ...r.memory.samples.map((x) => x.l1Size));
+      notes.push(
+        `${r.store}: l1 ${JSON.stringify(r.options.l1)}; l1Size at most ${fmtInt(max)} (sampled every 1,000 hits) and ${fmtInt(r.stats.l1Size)} at the end: ` +
+          `${max <= r.options.l1.maxEntries ? 'within' : '**over**'} maxEntries; l1Hits ${fmtInt(r.stats.l1Hits)}, l1Evictions ${fmtInt(r.stats.l1Evictions)}, ` +
+          `l1Invalidations ${fmtInt(r.stats.l1Invalidations)}, l1Flushes ${fmtInt(r.stats.l1Flushes)}.`,
+      );
+    }
   }
 
   const statKeys = [
@@ -228,7 +237,7 @@ async function main() {
         `- **${r.store}**: load ${fmtInt(r.keys)} misses in ${(r.phases.load.elapsedMs / 1000).toFixed(1)} s, ` +
         `warm ${fmtInt(r.phases.warm.ops)} hits in ${(r.phases.warm.elapsedMs / 1000).toFixed(1)} s, measured ${fmtInt(r.hits)} hits in ` +
         `${(r.phases.measured.elapsedMs / 1000).toFixed(1)} s; RSS at start-up ${mb(r.memory.start.rss)}; worker total ${(r.elapsedMs / 1000).toFixed(1)} s.` +
-        (r.store === 'redis' && redisInfo
+        (r.store.startsWith('redis') && redisInfo
           ? ` Redis after the run: ${fmtInt(redisInfo.keys)} keys, used_memory ${mb(redisInfo.usedMemory)}, ${fmtInt(redisInfo.commands)} commands processed.`
           : ''),
     ),
@@ -241,9 +250,10 @@ async function main() {
   console.log('');
   console.log(md);
   await mkdir(join(here, 'results'), { recursive: true });
-  await writeFile(join(here, 'results', 'soak-latest.md'), md);
+  const out = process.env.SOAK_OUT ?? 'soak-latest';
+  await writeFile(join(here, 'results', `${out}.md`), md);
   await writeFile(
-    join(here, 'results', 'soak-latest.json'),
+    join(here, 'results', `${out}.json`),
     JSON.stringify(
       {
         date: new Date().toISOString(),
@@ -258,7 +268,7 @@ async function main() {
       2,
     ) + '\n',
   );
-  console.log(`wrote results/soak-latest.md and results/soak-latest.json (${elapsedS.toFixed(0)} s)`);
+  console.log(`wrote results/${out}.md and results/${out}.json (${elapsedS.toFixed(0)} s)`);
   clearTimeout(watchdog);
   if (!rows.every(({ s }) => s.met)) process.exitCode = 1;
 }

@@ -59,34 +59,24 @@ export const CONTENDERS = {
       "`@Get(':id')` + `@UseInterceptors(ReadThroughInterceptor)` + `@ReadThrough('item:{params.id}', '10m')`, " +
       "`RedisCacheModule.forRoot({ url, prefix: 'bench-http', ttl: '10m' })`, other options at their defaults " +
       '(X-Cache, Age and ETag headers on; 300 ms operation timeout; circuit breaker on)',
-    async build({ url }) {
-      const { lib, common, core, paths } = await loadLibraryWithNest();
-      const { RedisCacheModule, ReadThrough, ReadThroughInterceptor } = lib;
-      const { Controller, Get, Module, Param, UseInterceptors } = common;
-      const counters = { handlerRuns: 0 };
+    build: ({ url }) => buildReadThrough(url, { prefix: 'bench-http' }),
+  },
 
-      class RtItemController {
-        async get(id) {
-          counters.handlerRuns++;
-          return makeValue(Number(id));
-        }
+  /** The same route with the in-process L1 (`l1: true`): a hit replays the held bytes, no Redis command. */
+  readthroughL1: {
+    label: 'nestjs-readthrough, l1: true',
+    how:
+      "the nestjs-readthrough route above with `RedisCacheModule.forRoot({ url, prefix: 'bench-http-l1', ttl: '10m', l1: true })`: " +
+      'a hit is answered from the in-process L1 (kept coherent by client tracking), no Redis command',
+    build: ({ url }) => buildReadThrough(url, { prefix: 'bench-http-l1', l1: true }),
+    /** The L1 serves once client tracking is confirmed: wait for it before warming. */
+    async ready(app) {
+      const { lib } = await loadLibraryWithNest();
+      const cache = app.get(lib.RedisCacheService);
+      for (let waited = 0; cache.stats().l1Live !== true; waited += 5) {
+        if (waited > 5_000) throw new Error('nestjs-readthrough l1: the L1 is not live after 5 s');
+        await new Promise((r) => setTimeout(r, 5));
       }
-      decorateMethod(RtItemController, 'get', [
-        Get(':id'),
-        UseInterceptors(ReadThroughInterceptor),
-        ReadThrough('item:{params.id}', '10m'),
-      ]);
-      Param('id')(RtItemController.prototype, 'get', 0);
-      Controller('item')(RtItemController);
-
-      class RtModule {}
-      Module({
-        imports: [RedisCacheModule.forRoot({ url, prefix: 'bench-http', ttl: '10m' })],
-        controllers: [RtItemController],
-      })(RtModule);
-
-      const app = await core.NestFactory.create(RtModule, { logger: false });
-      return { app, counters, nest: nestVersions(paths.nestCore, paths.platformExpress) };
     },
   },
 
@@ -130,6 +120,37 @@ export const CONTENDERS = {
     },
   },
 };
+
+/** The nestjs-readthrough app: ReadThroughInterceptor + @ReadThrough on GET /item/:id, Redis store. */
+async function buildReadThrough(url, moduleOptions) {
+  const { lib, common, core, paths } = await loadLibraryWithNest();
+  const { RedisCacheModule, ReadThrough, ReadThroughInterceptor } = lib;
+  const { Controller, Get, Module, Param, UseInterceptors } = common;
+  const counters = { handlerRuns: 0 };
+
+  class RtItemController {
+    async get(id) {
+      counters.handlerRuns++;
+      return makeValue(Number(id));
+    }
+  }
+  decorateMethod(RtItemController, 'get', [
+    Get(':id'),
+    UseInterceptors(ReadThroughInterceptor),
+    ReadThrough('item:{params.id}', '10m'),
+  ]);
+  Param('id')(RtItemController.prototype, 'get', 0);
+  Controller('item')(RtItemController);
+
+  class RtModule {}
+  Module({
+    imports: [RedisCacheModule.forRoot({ url, ttl: '10m', ...moduleOptions })],
+    controllers: [RtItemController],
+  })(RtModule);
+
+  const app = await core.NestFactory.create(RtModule, { logger: false });
+  return { app, counters, nest: nestVersions(paths.nestCore, paths.platformExpress) };
+}
 
 function nestVersions(nestCorePath, platformExpressPath) {
   const requireFromPlatform = createRequire(platformExpressPath);

@@ -26,6 +26,7 @@ if (!contender || typeof process.send !== 'function') {
 
 const { app, counters, nest } = await contender.build({ url });
 await app.listen(0, '127.0.0.1');
+await contender.ready?.(app);
 const { port } = app.getHttpServer().address();
 
 let cpuBase = null;

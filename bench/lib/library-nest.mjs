@@ -7,7 +7,7 @@
 // library must be built with those very copies. Same approach as contenders/nestjs-readthrough.mjs.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
@@ -16,8 +16,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * Throws (with the original cause) when the library is not built or cannot be loaded.
  */
 export async function loadLibraryWithNest() {
-  const lib = await import('nestjs-readthrough');
-  const libUrl = import.meta.resolve('nestjs-readthrough');
+  // BENCH_LIBRARY_DIR=<checkout>: that build instead of the bench's `file:..` dependency.
+  const libUrl = process.env.BENCH_LIBRARY_DIR
+    ? pathToFileURL(join(resolve(process.env.BENCH_LIBRARY_DIR), 'dist', 'esm', 'index.js')).href
+    : import.meta.resolve('nestjs-readthrough');
+  const lib = await import(libUrl);
   const requireFromLib = createRequire(libUrl);
   const fromLib = (spec) => import(pathToFileURL(requireFromLib.resolve(spec)).href);
   const [common, core, platformExpress] = await Promise.all([

@@ -33,8 +33,16 @@ const WARM_PASSES = int('SOAK_WARM_PASSES', 2);
 // KEYS hits, in a scattered order instead of a sequential one.
 const STRIDE = 7919;
 
-if ((store !== 'redis' && store !== 'memory') || typeof process.send !== 'function') {
-  console.error('usage (from soak.bench.mjs): node --expose-gc soak/worker.mjs <redis|memory> [redis-url]');
+// The redis store with the in-process L1 (issue 13): `redis-l1` at the L1's default bounds but
+// 10,000 entries (fewer than the keys: evictions happen), `redis-l1-all` with room for every key.
+const L1_STORES = {
+  'redis-l1': { maxEntries: 10_000 },
+  'redis-l1-all': { maxEntries: Math.max(KEYS, 100_000) + 10_000, maxBytes: 512 * 1024 * 1024 },
+};
+if ((store !== 'redis' && store !== 'memory' && !L1_STORES[store]) || typeof process.send !== 'function') {
+  console.error(
+    'usage (from soak.bench.mjs): node --expose-gc soak/worker.mjs <redis|memory|redis-l1|redis-l1-all> [redis-url]',
+  );
   process.exit(2);
 }
 
@@ -102,13 +110,15 @@ decorateMethod(SoakService, 'get', [ReadThrough('soak:{0}', '10m')]);
 const moduleOptions =
   store === 'redis'
     ? { store: 'redis', url, prefix: 'soak', ttl: '10m' }
-    : {
-        store: 'memory',
-        prefix: 'soak',
-        ttl: '10m',
-        // Room for every key: a soak must measure hits, not evictions.
-        memory: { maxEntries: Math.max(KEYS, 100_000) + 10_000, maxBytes: 512 * 1024 * 1024 },
-      };
+    : L1_STORES[store]
+      ? { store: 'redis', url, prefix: store, ttl: '10m', l1: L1_STORES[store] }
+      : {
+          store: 'memory',
+          prefix: 'soak',
+          ttl: '10m',
+          // Room for every key: a soak must measure hits, not evictions.
+          memory: { maxEntries: Math.max(KEYS, 100_000) + 10_000, maxBytes: 512 * 1024 * 1024 },
+        };
 class SoakModule {}
 Module({ imports: [RedisCacheModule.forRoot(moduleOptions)], providers: [SoakService] })(SoakModule);
 
@@ -118,6 +128,12 @@ try {
   const service = app.get(SoakService);
   const cache = app.get(RedisCacheService);
   const get = (id) => service.get(id);
+  // The L1 serves only once client tracking is confirmed.
+  for (let waited = 0; moduleOptions.l1 && cache.stats().l1Live !== true; waited += 5) {
+    if (waited > 5_000) throw new Error(`${store}: the L1 is not live after 5 s`);
+    await sleep(5);
+  }
+  let l1SizeMax = 0;
 
   const startMemory = memory();
   const load = await drive(get, KEYS, (i) => i);
@@ -137,7 +153,13 @@ try {
     (i) => (i * STRIDE) % KEYS,
     (i) => {
       if ((i + 1) % every === 0)
-        samples.push({ afterHits: i + 1, rss: process.memoryUsage.rss(), heapUsed: process.memoryUsage().heapUsed });
+        samples.push({
+          afterHits: i + 1,
+          rss: process.memoryUsage.rss(),
+          heapUsed: process.memoryUsage().heapUsed,
+          l1Size: cache.stats().l1Size,
+        });
+      if (moduleOptions.l1 && i % 1000 === 0) l1SizeMax = Math.max(l1SizeMax, cache.stats().l1Size);
     },
   );
   const measuredMisses = counters.loads - loadsBefore;
@@ -158,7 +180,8 @@ try {
     memory: { start: startMemory, baseline, end, samples },
     statsBefore,
     stats,
-    options: moduleOptions.memory ? { memory: moduleOptions.memory } : {},
+    options: moduleOptions.memory ? { memory: moduleOptions.memory } : moduleOptions.l1 ? { l1: moduleOptions.l1 } : {},
+    l1SizeMax,
     elapsedMs: performance.now() - t0,
   });
 } finally {
