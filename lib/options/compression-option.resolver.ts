@@ -1,4 +1,4 @@
-import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-options.error.js';
+import { describe, fail, resolveInteger as integer } from './option-checks.util.js';
 import type { CacheCompressionOptions } from '../interfaces/redis-cache-module-options.interface.js';
 import type { CompressionAlgorithm, ResolvedCompressionOptions } from '../serializers/payload.compression.js';
 import { COMPRESSION_DEFAULTS, LIMITS } from './redis-cache-options.defaults.js';
@@ -62,23 +62,4 @@ export function resolveCompression(
   const { min, max } = LEVELS[algorithm];
   const level = integer(`${field}.level`, options.level ?? defaultLevel, min, max);
   return { algorithm, threshold, level };
-}
-
-function integer(field: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(
-      field,
-      `${describe(value)} is not an integer from ${min} to ${max}`,
-      `set ${field} to a whole number in that range`,
-    );
-  }
-  return value;
-}
-
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
-}
-
-function fail(field: string, problem: string, fix: string): never {
-  throw new InvalidRedisCacheOptionsError(field, problem, fix);
 }

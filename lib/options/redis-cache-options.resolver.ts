@@ -4,17 +4,19 @@ import { CacheSerializer } from '../serializers/cache.serializer.js';
 import { JsonSerializer } from '../serializers/json.serializer.js';
 import { MsgpackSerializer } from '../serializers/msgpack.serializer.js';
 import { V8Serializer } from '../serializers/v8.serializer.js';
-import { toMilliseconds } from '../utils/duration.util.js';
 import { redact } from '../utils/redact.util.js';
 import type { HttpCacheOptions } from '../interfaces/http-cache-options.interface.js';
 import type { ReadThroughLockOptions } from '../interfaces/read-through-options.interface.js';
 import { resolveClockOption, resolveStoreOption } from './cache-store-option.resolver.js';
 import { resolveCompression } from './compression-option.resolver.js';
-import { DEFAULTS, L1_DEFAULTS, LIMITS, LOCK_DEFAULTS, NEVER_CACHED_STATUSES } from './redis-cache-options.defaults.js';
+import { resolveL1 } from './l1-option.resolver.js';
+import { describe, fail, resolveBoolean, resolveDuration, resolveInteger, resolveTtl } from './option-checks.util.js';
+
+export { resolveBoolean, resolveDuration, resolveTtl } from './option-checks.util.js';
+import { DEFAULTS, LIMITS, LOCK_DEFAULTS, NEVER_CACHED_STATUSES } from './redis-cache-options.defaults.js';
 import type {
   ResolvedConnection,
   ResolvedHttpCacheOptions,
-  ResolvedL1Options,
   ResolvedLockOptions,
   ResolvedRedisCacheOptions,
 } from './resolved-redis-cache-options.interface.js';
@@ -212,11 +214,6 @@ function resolveNames(field: string, value: unknown, example: string): string[] 
   return (value as string[]).map((name) => name.toLowerCase());
 }
 
-/** Validates a time to live (module or per method): > 0 and at most 365 days. */
-export function resolveTtl(field: string, value: unknown): number {
-  return resolveDuration(field, value, { min: 1, max: LIMITS.maxTtlMs });
-}
-
 /** Validates a prefix or namespace. */
 export function resolveName(field: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {
@@ -265,40 +262,6 @@ export function resolveSerializer(field: string, value: CacheSerializer | Serial
     );
   }
   return value;
-}
-
-/** Validates a boolean option. */
-export function resolveBoolean(field: string, value: unknown): boolean {
-  if (typeof value !== 'boolean')
-    fail(field, `expected true or false, got ${describe(value)}`, `set ${field} to a boolean`);
-  return value;
-}
-
-/** Validates `l1`: false, true (defaults) or `{ maxEntries, maxBytes, ttl, shareValues }`; refused where it cannot be coherent. */
-function resolveL1(raw: RedisCacheModuleOptions): ResolvedL1Options | false {
-  const value = raw.l1 ?? DEFAULTS.l1;
-  if (value === false) return false;
-  if (value !== true && (typeof value !== 'object' || value === null)) {
-    fail(
-      'l1',
-      `expected true, false or { maxEntries, maxBytes, ttl, shareValues }, got ${describe(value)}`,
-      'use l1: true',
-    );
-  }
-  if (raw.cluster !== undefined || raw.sentinel !== undefined) {
-    fail(
-      'l1',
-      'the L1 is kept coherent by client tracking on one connection, which this library does not run per cluster node or across a sentinel failover yet',
-      'remove l1 on cluster and sentinel connections (use it with a standalone Redis)',
-    );
-  }
-  const options = value === true ? {} : value;
-  return {
-    maxEntries: resolveInteger('l1.maxEntries', options.maxEntries ?? L1_DEFAULTS.maxEntries, 1, 1e8),
-    maxBytes: resolveInteger('l1.maxBytes', options.maxBytes ?? L1_DEFAULTS.maxBytes, 1024, Number.MAX_SAFE_INTEGER),
-    ttlMs: options.ttl === undefined ? 0 : resolveTtl('l1.ttl', options.ttl),
-    shareValues: resolveBoolean('l1.shareValues', options.shareValues ?? L1_DEFAULTS.shareValues),
-  };
 }
 
 function resolveConnection(raw: RedisCacheModuleOptions): ResolvedConnection {
@@ -372,39 +335,4 @@ function isRedisUrl(url: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Validates a duration within `range` (ms), naming `field` in the error. */
-export function resolveDuration(field: string, value: unknown, range: { min: number; max: number }): number {
-  const ms = toMilliseconds(value);
-  if (ms === undefined) {
-    fail(
-      field,
-      `${describe(value)} is not a duration`,
-      "use milliseconds as a number or a string such as '250ms', '30s', '5m', '1h', '1d'",
-    );
-  }
-  if (ms < range.min || ms > range.max) {
-    fail(field, `${describe(value)} is out of range`, `use a value from ${range.min} ms to ${range.max} ms`);
-  }
-  return ms;
-}
-
-function resolveInteger(field: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(
-      field,
-      `${describe(value)} is not an integer from ${min} to ${max}`,
-      `set ${field} to a whole number in that range`,
-    );
-  }
-  return value;
-}
-
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
-}
-
-function fail(field: string, problem: string, fix: string): never {
-  throw new InvalidRedisCacheOptionsError(field, problem, fix);
 }
