@@ -1,10 +1,15 @@
+import { KeyShapeClaims } from './key-shape.claims.js';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { CACHE_EVICT_BINDINGS, getCacheEvictMetadata } from '../decorators/cache-evict.decorator.js';
 import { CACHE_PUT_BINDINGS, getCachePutMetadata } from '../decorators/cache-put.decorator.js';
 import { attachBinding, hasBinding } from '../decorators/cache-write.wrapper.js';
-import { getReadThroughClassMetadata, getReadThroughMetadata } from '../decorators/read-through.decorator.js';
+import {
+  getReadThroughClassMetadata,
+  getReadThroughMetadata,
+  getRouteReadThroughMetadata,
+} from '../decorators/read-through.decorator.js';
 import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-options.error.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { RouteEvictionRegistry } from '../http/route-eviction.js';
@@ -45,6 +50,7 @@ export class ReadThroughExplorer implements OnModuleInit {
   private readonly context: MethodBinderContext;
   /** Who owns each default-key label (per namespace), so two providers never share one. */
   private readonly labelOwners = new Map<string, { owner: object; token: string }>();
+  private readonly keyShapes = new KeyShapeClaims();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -87,7 +93,15 @@ export class ReadThroughExplorer implements OnModuleInit {
         }
         const module = wrapper.host?.metatype;
         const route = this.routes.get(handler, controller);
-        if (route) this.checkRouteParams(label, 'key', route.key.paramNames, handler, controller, module);
+        if (route) {
+          this.checkRouteParams(label, 'key', route.key.paramNames, handler, controller, module);
+          this.keyShapes.claim(
+            'route',
+            label,
+            route.policy.namespace,
+            getRouteReadThroughMetadata(handler, controller)?.key,
+          );
+        }
         const eviction = this.evictions.get(handler, controller);
         if (eviction) this.checkRouteParams(label, 'keys', eviction.paramNames, handler, controller, module);
       }
@@ -181,6 +195,7 @@ export class ReadThroughExplorer implements OnModuleInit {
       const shape = methodShape(label, readThrough.method, prototype, name);
       const { binding, policy } = bindReadThrough(this.context, shape, readThrough, type, instance, name);
       if (readThrough.key === undefined) this.claimLabel(label, policy.namespace, identity.owner, String(wrapper.name));
+      this.keyShapes.claim('method', label, policy.namespace, readThrough.key);
       attachBinding(instance, READ_THROUGH_BINDINGS, name, binding);
     }
     // Each decorator's metadata names the function it wraps, so stacked @CachePut and @CacheEvict compose.

@@ -19,7 +19,6 @@ import { EntryWriter, storeEvent } from './entry-writer.js';
 import { TagLedger } from './tag-ledger.js';
 import { withHardTimeout, within } from './call-deadline.js';
 import { EntryReader, type TagRead } from './entry-reader.js';
-import { LoadContext } from './load-context.js';
 import { ReadThroughDiagnostics } from './read-through.diagnostics.js';
 import { L1Cache } from '../l1/l1.cache.js';
 import { CacheEventsHub, namespaceOfKey } from '../events/cache-events.hub.js';
@@ -60,8 +59,6 @@ export class ReadThroughExecutor {
   private readonly writer: EntryWriter;
   /** Tag keys of the loads running in this process, so that invalidating a tag detaches them. */
   private readonly taggedLoads = new Map<string, readonly string[]>();
-  /** The keys whose loads the current async call runs inside (re-entry guard). */
-  private readonly loads = new LoadContext();
 
   constructor(
     private readonly cacheStore: CacheStore,
@@ -122,14 +119,6 @@ export class ReadThroughExecutor {
         return { kind: decision.stale ? 'stale' : 'hit', value: found.value as T, entry: found };
       }
       writeBack = found === 'miss';
-    }
-    if (this.loads.inside(key)) {
-      // The load of this very key called back into it: joining would wait for itself.
-      this.warnings.warn(
-        `reentry:${policy.label}`,
-        `${policy.label}: called for "${key}" from inside the load of that same key (a route and a method it calls share one key?); running uncached`,
-      );
-      return { kind: 'bypass', value: await source.load() };
     }
     // A revalidation (forceFresh, @CachePut, refresh) runs now: it must not join an older load.
     if (source.revalidate) this.flights.drop(key);
@@ -246,7 +235,7 @@ export class ReadThroughExecutor {
     let value: T;
     try {
       // One field read without the OpenTelemetry spans; with them the load runs inside its span.
-      value = await this.loads.run(key, () => (this.events.traceLoad ? this.events.traceLoad(policy, load) : load()));
+      value = await (this.events.traceLoad ? this.events.traceLoad(policy, load) : load());
     } catch (error) {
       if (this.events.listening) this.emitLoad(policy, started, 'error');
       if (ticket) await this.writer.abandon(key, ticket, policy);
