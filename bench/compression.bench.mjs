@@ -5,9 +5,9 @@
 // (process.cpuUsage over sequential calls, so it is this process's CPU only), wall µs per hit,
 // GETs per hit; median and range over the rounds.
 // One private redis-server on a free 127.0.0.1 port, stopped by its pid at the end.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { runJsonWorker } from './lib/child-process.mjs';
 import { startRedisServer } from './lib/redis-process.mjs';
 import { intFromEnv, libraryRevision } from './lib/bench-env.mjs';
 import { median } from './lib/stats.mjs';
@@ -21,21 +21,7 @@ const watchdog = setTimeout(() => {
 }, 15 * 60_000);
 watchdog.unref();
 
-function run(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', `${here}lib/compression-worker.mjs`, ...args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 4 * 60_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`worker ${args.join(' ')} exited ${code}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()));
-    });
-  });
-}
+const run = (args) => runJsonWorker(`${here}lib/compression-worker.mjs`, args);
 
 const redis = await startRedisServer({
   onUnexpectedExit: (message) => {

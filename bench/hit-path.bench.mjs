@@ -22,6 +22,7 @@
 // contender on CPU 0, redis-server and this process on CPU 1; 0: let the scheduler place them),
 // BENCH_OUT (latest), BENCH_CPU_PROFILE_DIR (profile every measured run into that folder),
 // BENCH_LIBRARY_DIR + BENCH_LIBRARY_REVISION (measure the build in another checkout).
+import { pin } from './lib/child-process.mjs';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
@@ -64,16 +65,6 @@ const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 const fmtUs = (us) => (us >= 100 ? fmtInt(us) : us.toFixed(1));
 const fmtR = (x) => x.toFixed(2);
 const loads = () => loadavg().map((x) => Number(x.toFixed(2)));
-
-/** Pins every thread of `pid` to one CPU with taskset; false when that is not possible here. */
-function pin(pid, cpu) {
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function pkgVersion(name, fromDir = join(here, 'node_modules')) {
   try {

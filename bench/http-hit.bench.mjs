@@ -16,7 +16,8 @@
 // Knobs (environment): HTTP_BENCH_AMOUNT (20000), HTTP_BENCH_WARMUP (5000),
 // HTTP_BENCH_CONNECTIONS (10), BENCH_ROUNDS (3), HTTP_BENCH_PIN (1; 0 = let the scheduler place
 // the processes).
-import { execFileSync, fork } from 'node:child_process';
+import { pin } from './lib/child-process.mjs';
+import { fork } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -46,15 +47,6 @@ const PIN = process.env.HTTP_BENCH_PIN !== '0';
  * CPU 1: the server under test is then the bottleneck, so its req/s and CPU per request are
  * no longer disturbed by the load generator landing on its core at random moments.
  */
-function pin(pid, cpu) {
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 // Issue 4's targets for nestjs-readthrough.
 const TARGET_RPS_VS_CEILING = 0.9;
 const TARGET_CPU_VS_CEILING = 1.15;

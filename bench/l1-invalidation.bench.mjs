@@ -21,7 +21,8 @@
 //
 // Knobs: BENCH_L1_WRITES (300), BENCH_L1_WARMUP (20), BENCH_PIN (1: B on CPU 0, A, redis-server
 // and this process on CPU 1), BENCH_LIBRARY_DIR / BENCH_LIBRARY_REVISION (as for bench).
-import { execFileSync, spawn } from 'node:child_process';
+import { pin } from './lib/child-process.mjs';
+import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -46,15 +47,6 @@ const LIBRARY = process.env.BENCH_LIBRARY_REVISION
   ? `${process.env.BENCH_LIBRARY_REVISION} (built in ${process.env.BENCH_LIBRARY_DIR})`
   : libraryRevision();
 const now = () => performance.timeOrigin + performance.now();
-
-function pin(pid, cpu) {
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Starts a worker; `next(event, pred)` resolves with its next matching JSON line. */
 function startWorker(role, url) {

@@ -4,9 +4,9 @@
 //  2. invalidateTags() of a tag carried by 1, 1,000 and 100,000 entries: wall time of the call,
 //     the commands it sent, and the memory the tag keys use.
 // One private redis-server on a free 127.0.0.1 port, stopped by its pid at the end.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { runJsonWorker } from './lib/child-process.mjs';
 import { startRedisServer } from './lib/redis-process.mjs';
 import { intFromEnv } from './lib/bench-env.mjs';
 import { median } from './lib/stats.mjs';
@@ -20,21 +20,7 @@ const watchdog = setTimeout(() => {
 }, 15 * 60_000);
 watchdog.unref();
 
-function run(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', `${here}lib/tags-worker.mjs`, ...args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 4 * 60_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`worker ${args.join(' ')} exited ${code}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()));
-    });
-  });
-}
+const run = (args) => runJsonWorker(`${here}lib/tags-worker.mjs`, args);
 
 const redis = await startRedisServer({
   onUnexpectedExit: (message) => {
