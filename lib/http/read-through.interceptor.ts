@@ -13,7 +13,6 @@ import { CacheKeyBuilder } from '../keys/cache-key.builder.js';
 import { readPath } from '../keys/key-template.compiler.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { ReadThroughExecutor, type ReadThroughOutcome } from '../read-through/read-through.executor.js';
-import { freshMsFor } from '../read-through/read-through.policy.js';
 import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
 import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
@@ -239,19 +238,6 @@ export class ReadThroughInterceptor implements NestInterceptor {
     return undefined;
   }
 
-  /** The route's `ttl` (or `negativeTtl`) for the handler's value; a throwing ttl function: not stored. */
-  private freshMsOf(route: RoutePolicy, body: unknown): number {
-    try {
-      return freshMsFor(body, route.policy);
-    } catch (error) {
-      this.warnings.warn(
-        `ttl:${route.label}`,
-        `${route.label}: the ttl function failed, response not cached: ${describeError(error)}`,
-      );
-      return 0;
-    }
-  }
-
   private produce(
     context: ExecutionContext,
     next: CallHandler,
@@ -277,7 +263,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
       // A HEAD response has no body to record: it is answered, never stored.
       isStorable: (sent, body) => {
         if (head || !this.isResponseCacheable(context, route, sent, body)) return false;
-        const freshMs = this.freshMsOf(route, body);
+        const freshMs = this.executor.freshMsOf(body, route.policy);
         setFreshMs(freshMs);
         return freshMs > 0;
       },

@@ -190,7 +190,7 @@ export interface L1Events {
 }
 
 function sameTags(held: readonly string[] | undefined, call: readonly string[] | undefined): boolean {
-  if (!held || !call) return held === call || (!held && !call);
+  if (!held || !call) return held === call;
   if (held.length !== call.length) return false;
   for (let i = 0; i < held.length; i++) if (held[i] !== call[i]) return false;
   return true;

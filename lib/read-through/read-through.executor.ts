@@ -244,7 +244,7 @@ export class ReadThroughExecutor {
       if (tagRead?.keys) this.taggedLoads.delete(key);
     }
     if (this.events.listening) this.emitLoad(policy, started, 'ok');
-    const freshMs = ticket && this.isStorable(value, policy) ? this.freshMsOf(value, policy, source) : 0;
+    const freshMs = ticket && this.isStorable(value, policy) ? this.lifetimeOf(value, policy, source) : 0;
     if (!ticket || freshMs <= 0) {
       this.counters.skippedWrites++;
       if (ticket) await this.writer.abandon(key, ticket, policy);
@@ -261,10 +261,19 @@ export class ReadThroughExecutor {
     this.events.emit({ type: 'load', namespace: policy.namespace, label: policy.label, durationMs, outcome });
   }
 
-  /** How long a result stays fresh: the source's say (routes), else the policy's; a throwing `ttl` function: not stored. */
-  private freshMsOf<T>(value: T, policy: ReadThroughPolicy, source: ReadThroughSource<T>): number {
+  /** How long a result stays fresh: the source's say (routes decide on the handler's value), else {@link freshMsOf}. */
+  private lifetimeOf<T>(value: T, policy: ReadThroughPolicy, source: ReadThroughSource<T>): number {
+    return source.ttlOf ? source.ttlOf(value) : this.freshMsOf(value, policy);
+  }
+
+  /**
+   * How long `value` stays fresh under `policy` in ms (`negativeTtl`, the `ttl` function, else the
+   * TTL); 0 means "do not store". A `ttl` function that throws is logged and reads as 0: the call
+   * that produced the value still succeeds.
+   */
+  freshMsOf(value: unknown, policy: ReadThroughPolicy): number {
     try {
-      return source.ttlOf ? source.ttlOf(value) : freshMsFor(value, policy);
+      return freshMsFor(value, policy);
     } catch (error) {
       this.warnings.warn(
         `ttl:${policy.label}`,
