@@ -99,7 +99,8 @@ export class ReadThroughExecutor {
   async run<T>(key: string, policy: ReadThroughPolicy, source: ReadThroughSource<T>): Promise<ReadThroughOutcome<T>> {
     const ticket = this.flights.ticket();
     const tagKeys = source.tags && source.tags.length > 0 ? this.ledger.keysOf(source.tags) : undefined;
-    const read: TagRead = { keys: tagKeys, versions: undefined };
+    // Untagged calls (most) share one read record: only a call with tag keys gets versions written.
+    const read: TagRead = tagKeys ? { keys: tagKeys, versions: undefined } : UNTAGGED;
     let writeBack = true;
     if (!source.revalidate) {
       const found = await this.reader.lookup(key, policy, source.accept, read);
@@ -376,3 +377,6 @@ export class ReadThroughExecutor {
     return true;
   }
 }
+
+/** The tag read of every untagged call: no keys, so no versions are ever written to it. */
+const UNTAGGED: TagRead = Object.freeze({ keys: undefined, versions: undefined }) as TagRead;
