@@ -3,12 +3,12 @@
  * sent and no Redis command; a write by another client reaches it. Express and Fastify.
  */
 import 'reflect-metadata';
-import { Controller, Get, Param, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Param, Req, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ReadThrough, ReadThroughInterceptor, RedisCacheService } from '../../lib/index.js';
 import { eventually } from '../helpers/polling.helper.js';
 import { startRedisServer, stopAllRedisServers, type RedisServerHandle } from '../helpers/redis-server.js';
 import { useTestRedis } from '../helpers/test-redis.js';
-import { Counter, PLATFORMS, trackHttpApps } from './fixtures/http-app.js';
+import { BearerGuard, Counter, PLATFORMS, trackHttpApps, type FakeUser } from './fixtures/http-app.js';
 
 const redis = useTestRedis();
 const createApp = trackHttpApps(redis);
@@ -27,6 +27,26 @@ class L1Controller {
   @ReadThrough('item:{params.id}', '1m')
   async item(@Param('id') id: string): Promise<{ id: string; n: number }> {
     return { id, n: this.counter.hit('item') };
+  }
+}
+
+@Controller('l1me')
+@UseGuards(BearerGuard)
+@UseInterceptors(ReadThroughInterceptor)
+class L1MeController {
+  constructor(private readonly counter: Counter) {}
+
+  /** Per principal: keyed by the user; another route shares one entry for everyone without credentials. */
+  @Get()
+  @ReadThrough('me:{user.id}', '1m')
+  async me(@Req() request: { user?: FakeUser }): Promise<{ owner: string; n: number }> {
+    return { owner: request.user!.id, n: this.counter.hit('me') };
+  }
+
+  @Get('shared')
+  @ReadThrough('shared', '1m')
+  async shared(@Req() request: { user?: FakeUser }): Promise<{ owner: string; n: number }> {
+    return { owner: request.user?.id ?? 'anonymous', n: this.counter.hit('shared') };
   }
 }
 
@@ -62,5 +82,29 @@ describe.each(PLATFORMS)('HTTP routes with the L1 on %s', (platform, makeAdapter
       true,
     );
     expect(counter.of('item')).toBe(2);
+  });
+});
+
+describe.each(PLATFORMS)('the L1 never crosses principals on %s', (platform, makeAdapter) => {
+  it("alice's entry held in L1 is never bob's; a credentialed request on an unkeyed route bypasses", async () => {
+    const { app, http } = await createApp(platform, makeAdapter(), {
+      controllers: [L1MeController],
+      url: server.url,
+      cache: { l1: true, operationTimeout: '5s' },
+    });
+    const cache = app.get(RedisCacheService);
+    expect(await eventually(2_000, () => cache.stats().l1Live === true)).toBe(true);
+    const as = (user: string) => http().get('/l1me').set('authorization', `Bearer ${user}`);
+    for (let i = 0; i < 3; i++) {
+      expect((await as('alice')).body.owner).toBe('alice');
+      expect((await as('bob')).body.owner).toBe('bob');
+    }
+    expect(cache.stats().l1Hits).toBeGreaterThan(0);
+    // The unkeyed route: warm it anonymously (held in L1), then a credentialed request must not get it.
+    await http().get('/l1me/shared');
+    await http().get('/l1me/shared');
+    const credentialed = await http().get('/l1me/shared').set('authorization', 'Bearer carol');
+    expect(credentialed.body.owner).toBe('carol');
+    expect(credentialed.headers['x-cache']).not.toBe('HIT');
   });
 });

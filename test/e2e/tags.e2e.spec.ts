@@ -112,6 +112,17 @@ describe.each<StoreKind>(['redis', 'memory'])('tags on the %s store', (store) =>
     expect(svc.runs).toBe(6);
   });
 
+  it("an entry recorded under another call's tag values is not served to this call", async () => {
+    const { svc, cache } = await boot(newPrefix('other-tags'));
+    // One key (the isbn) but the tags read another argument: author 7's entry is not author 8's.
+    expect(await svc.find({ isbn: 'same', authorId: 7 })).toEqual({ isbn: 'same', authorId: 7, title: 'first' });
+    expect(await svc.find({ isbn: 'same', authorId: 8 })).toEqual({ isbn: 'same', authorId: 8, title: 'first' });
+    expect(svc.runs).toBe(2);
+    // Invalidating author 7 does not leave author 7's value behind under the shared key.
+    await cache.invalidateTags(['author:7']);
+    expect((await svc.find({ isbn: 'same', authorId: 7 })).authorId).toBe(7);
+  });
+
   it('a stale entry in its grace is not served after its tag is invalidated', async () => {
     const { svc, cache } = await boot(newPrefix('stale'));
     expect((await svc.short('x')).run).toBe(1);
