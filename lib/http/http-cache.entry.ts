@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { L1_SHAREABLE } from '../l1/l1.cache.js';
 import type { SentResponse } from './response.capture.js';
 
 /**
@@ -13,7 +14,12 @@ export interface HttpCacheEntry {
   readonly encoding: 'utf8' | 'base64';
 }
 
-/** An entry checked by {@link parseHttpEntry}, with its body ready to send. */
+/**
+ * An entry checked by {@link parseHttpEntry}, with its body ready to send. Frozen (its header
+ * pairs too) and marked {@link L1_SHAREABLE}: the L1 holds it as it is and hands the same object
+ * to every hit, so a hit neither decodes nor validates the stored text again. Nothing can change
+ * it on the way: a hit sends a copy of a `Buffer` body, never the held one.
+ */
 export interface ValidHttpEntry extends HttpCacheEntry {
   readonly bytes: string | Buffer;
   readonly etag: string | undefined;
@@ -112,14 +118,16 @@ export function parseHttpEntry(value: unknown, statuses: ReadonlySet<number>): V
       etag = field;
     }
   }
-  return {
+  for (const pair of headers as unknown[]) Object.freeze(pair);
+  return Object.freeze({
     status,
-    headers: headers as [string, string][],
+    headers: Object.freeze(headers as [string, string][]),
     body,
     encoding,
     bytes: encoding === 'utf8' ? body : Buffer.from(body, 'base64'),
     etag,
-  };
+    [L1_SHAREABLE]: true,
+  });
 }
 
 /** Weak ETag of a body. */
@@ -138,7 +146,13 @@ export function matchesIfNoneMatch(header: string | string[] | undefined, etag: 
   });
 }
 
+/** ETags generated for entries without one, hashed once per entry (an entry held in the L1 serves many hits). */
+const generatedEtags = new WeakMap<ValidHttpEntry, string>();
+
 /** The entry's own ETag, or (with the `http.etag` option) a weak one over a 2xx body. */
 export function entryEtag(entry: ValidHttpEntry, generate: boolean): string | undefined {
-  return entry.etag ?? (generate && entry.status >= 200 && entry.status < 300 ? weakEtag(entry.bytes) : undefined);
+  if (entry.etag !== undefined || !generate || entry.status < 200 || entry.status >= 300) return entry.etag;
+  let etag = generatedEtags.get(entry);
+  if (etag === undefined) generatedEtags.set(entry, (etag = weakEtag(entry.bytes)));
+  return etag;
 }

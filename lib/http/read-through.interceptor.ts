@@ -18,7 +18,7 @@ import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
 import { CacheHeaders } from './cache-headers.js';
 import { RefreshClaims } from './refresh-claims.js';
-import { entryEtag, parseHttpEntry, type ValidHttpEntry } from './http-cache.entry.js';
+import { entryEtag, type ValidHttpEntry } from './http-cache.entry.js';
 import {
   carriesBody,
   headerText,
@@ -169,7 +169,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
     this.headers.apply(requestOf(context), responseOf(context), route, response);
   }
 
-  private async serve(
+  private serve(
     context: ExecutionContext,
     next: CallHandler,
     route: RoutePolicy,
@@ -183,35 +183,42 @@ export class ReadThroughInterceptor implements NestInterceptor {
       (this.options.http.respectRequestCacheControl &&
         /\bno-cache\b/i.test(headerText(request.headers['cache-control']))) ||
       this.refreshes.take(key);
-    let signal: (p: Production) => void = () => undefined;
-    const produced = new Promise<Production>((resolve) => (signal = resolve));
-    // How long the stored response stays fresh: decided on the handler's value (a ttl function, negativeTtl).
-    let freshMs = route.policy.ttlMs;
-    const running = this.executor.run<ValidHttpEntry | undefined>(key, route.storePolicy, {
-      revalidate,
-      tags,
-      accept: (value) => parseHttpEntry(value, route.statuses),
-      load: () => {
-        const production = this.produce(context, next, route, request.method === 'HEAD', (ms) => (freshMs = ms));
-        signal(production);
-        return production.stored;
-      },
-      refresh: () => this.refreshes.request(key),
-      ttlOf: () => freshMs,
+    return new Promise<unknown>((resolve, reject) => {
+      // Set when this request runs the handler: the leader hands the handler's value to the
+      // pipeline as soon as it is there (the platform sends it, and only then is it known what
+      // to store); what the executor resolves after that is for the other requests.
+      let leading = false;
+      // How long the stored response stays fresh: decided on the handler's value (a ttl function, negativeTtl).
+      let freshMs = route.policy.ttlMs;
+      this.executor
+        .run<ValidHttpEntry | undefined>(key, route.storePolicy, {
+          revalidate,
+          tags,
+          accept: route.acceptEntry,
+          load: () => {
+            const production = this.produce(context, next, route, request.method === 'HEAD', (ms) => (freshMs = ms));
+            leading = true;
+            resolve(production.handled);
+            return production.stored;
+          },
+          refresh: () => this.refreshes.request(key),
+          ttlOf: () => freshMs,
+        })
+        .then(
+          (outcome) => {
+            if (leading) return;
+            try {
+              resolve(this.answer(context, next, route, outcome));
+            } catch (error) {
+              reject(error);
+            }
+          },
+          (error: unknown) => {
+            if (!leading) return reject(error);
+            this.warnings.warn(`run:${route.label}`, `${route.label}: ${describeError(error)}`);
+          },
+        );
     });
-    // The leader hands the handler's value to the pipeline as soon as it is there: the platform
-    // sends it, and only then is it known what to store.
-    const first = await Promise.race([
-      running.then((outcome) => ({ outcome })),
-      produced.then((p) => ({ production: p })),
-    ]);
-    if ('production' in first) {
-      running.catch((error: unknown) =>
-        this.warnings.warn(`run:${route.label}`, `${route.label}: ${describeError(error)}`),
-      );
-      return first.production.handled;
-    }
-    return this.answer(context, next, route, first.outcome);
   }
 
   /** Answers from an entry (a hit, another request's response, another instance's), or runs the handler uncached. */
@@ -227,12 +234,12 @@ export class ReadThroughInterceptor implements NestInterceptor {
       return lastValueFrom(next.handle(), { defaultValue: undefined });
     }
     const status: CacheStatus = outcome.kind === 'hit' ? 'HIT' : outcome.kind === 'stale' ? 'STALE' : 'MISS';
-    const meta =
-      'entry' in outcome
-        ? outcome.entry
-        : { createdAt: this.options.clock.now(), freshUntil: this.options.clock.now() + route.policy.ttlMs };
+    let createdAt: number;
+    let freshUntil: number;
+    if ('entry' in outcome) ({ createdAt, freshUntil } = outcome.entry);
+    else freshUntil = (createdAt = this.options.clock.now()) + route.policy.ttlMs;
     const response = responseOf(context);
-    this.setHeaders(context, route, { status, entry, createdAt: meta.createdAt, freshUntil: meta.freshUntil });
+    this.setHeaders(context, route, { status, entry, createdAt, freshUntil });
     const etag = entryEtag(entry, this.options.http.etag);
     replayEntry(rawResponseOf(response), entry, etag, requestOf(context).headers['if-none-match'], this.ownHeaders);
     return undefined;

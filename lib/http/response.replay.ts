@@ -1,18 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import {
-  matchesIfNoneMatch,
-  REPRESENTATION_HEADERS as REPRESENTATION,
-  type ValidHttpEntry,
-} from './http-cache.entry.js';
-
-/** A stored response to send again. */
-export interface ReplayedResponse {
-  readonly status: number;
-  /** Stored headers, lower-case names. */
-  readonly headers: readonly (readonly [string, string])[];
-  /** The body: UTF-8 text or bytes; omitted for a 304. */
-  readonly body: string | Buffer | undefined;
-}
+import { matchesIfNoneMatch, type ValidHttpEntry } from './http-cache.entry.js';
+import { replayPlanOf, type ReplayPlan } from './response-replay.plan.js';
 
 /** What a replay needs to know besides the stored response. */
 export interface ReplayContext {
@@ -20,14 +8,25 @@ export interface ReplayContext {
   readonly own: readonly string[];
 }
 
-const TRANSFER = ['content-length', 'transfer-encoding'];
+/** One replay's state, shared by its three wrappers. */
+interface Replay {
+  readonly plan: ReplayPlan;
+  readonly own: readonly string[];
+  /** The status the route had before the pipeline ran (its @HttpCode or the default). */
+  readonly expectedStatus: number;
+  readonly writeHead: (...args: unknown[]) => ServerResponse;
+  readonly write: (...args: unknown[]) => boolean;
+  readonly end: (...args: unknown[]) => ServerResponse;
+  headWritten: boolean;
+  passThrough: boolean;
+}
 
 /**
- * Makes `res` send `stored` whatever the rest of the pipeline sends. On a hit the interceptor
+ * Makes `res` send `plan` whatever the rest of the pipeline sends. On a hit the interceptor
  * hands the pipeline no value; the interceptors outside it and the platform's serializer run on
  * that as usual, and at the last stop (`writeHead` / `write` / `end` of the Node response) the
  * status and body are replaced by the stored ones: what the miss sent after every interceptor and
- * serializer, so nothing shapes it twice.
+ * serializer, so nothing shapes it twice. Head and body leave in one `end`, as one write.
  *
  * Headers: the representation (`Content-Type`, `Location`, `ETag`, `Vary`, ...) is the stored
  * one; any other header this request's pipeline set (middleware and guards before the route, an
@@ -40,71 +39,44 @@ const TRANSFER = ['content-length', 'transfer-encoding'];
  * on the stand-in value (an outer `map` reading `.length` of nothing): the stored response, which
  * that interceptor produced on the miss, is sent.
  */
-export function replayStored(res: ServerResponse, stored: ReplayedResponse, context: ReplayContext): void {
-  const original = { writeHead: res.writeHead, write: res.write, end: res.end };
-  // The status the route had before the pipeline ran (its @HttpCode or the default).
-  const expectedStatus = res.statusCode;
-  let headWritten = false;
-  let passThrough = false;
-  const refused = (status: number): boolean => status >= 400 && status < 500 && status !== expectedStatus;
-  const dropOwn = (headersArg: OutgoingHttpHeaders | undefined): void => {
-    for (const name of context.own) {
-      res.removeHeader(name);
-      if (headersArg) for (const key of Object.keys(headersArg)) if (key.toLowerCase() === name) delete headersArg[key];
-    }
-  };
-  const writeHead = (headersArg: OutgoingHttpHeaders | undefined): void => {
-    if (headWritten) return;
-    headWritten = true;
-    const current: OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(res.getHeaders())) current[name.toLowerCase()] = value;
-    if (headersArg) for (const [name, value] of Object.entries(headersArg)) current[name.toLowerCase()] = value;
-    for (const name of res.getHeaderNames()) res.removeHeader(name);
-    const merged: OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(current)) {
-      if (!REPRESENTATION.has(name) && !TRANSFER.includes(name)) merged[name] = value;
-    }
-    for (const [name, value] of stored.headers) {
-      if (!REPRESENTATION.has(name) && current[name] !== undefined) continue;
-      const present = merged[name];
-      merged[name] = present === undefined ? value : ([] as string[]).concat(present as string | string[], value);
-    }
-    // Our own validators and Vary (set for this hit) where the stored response has none.
-    for (const name of ['etag', 'vary'])
-      if (merged[name] === undefined && current[name] !== undefined) merged[name] = current[name];
-    if (stored.body !== undefined) {
-      merged['content-length'] = String(
-        typeof stored.body === 'string' ? Buffer.byteLength(stored.body) : stored.body.length,
-      );
-    }
-    res.statusCode = stored.status;
-    (original.writeHead as (...a: unknown[]) => unknown).call(res, stored.status, merged);
+export function replayPlan(res: ServerResponse, plan: ReplayPlan, context: ReplayContext): void {
+  const replay: Replay = {
+    plan,
+    own: context.own,
+    expectedStatus: res.statusCode,
+    writeHead: res.writeHead as Replay['writeHead'],
+    write: res.write as Replay['write'],
+    end: res.end as Replay['end'],
+    headWritten: false,
+    passThrough: false,
   };
   res.writeHead = function replayHead(this: ServerResponse, ...args: unknown[]) {
     const headersArg = (typeof args[1] === 'object' && args[1] !== null ? args[1] : args[2]) as
       OutgoingHttpHeaders | undefined;
-    if (passThrough || refused(typeof args[0] === 'number' ? args[0] : res.statusCode)) {
-      if (!passThrough) dropOwn(headersArg);
-      passThrough = true;
-      return (original.writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+    if (replay.passThrough || refused(replay, typeof args[0] === 'number' ? args[0] : res.statusCode)) {
+      if (!replay.passThrough) dropOwn(res, replay.own, headersArg);
+      replay.passThrough = true;
+      return replay.writeHead.apply(this, args);
     }
-    writeHead(headersArg);
+    writeStoredHead(res, replay, headersArg);
     return this;
   } as ServerResponse['writeHead'];
   res.write = function swallow(this: ServerResponse, ...args: unknown[]): boolean {
-    if (passThrough) return (original.write as (...a: unknown[]) => boolean).apply(this, args);
-    return true;
+    return replay.passThrough ? replay.write.apply(this, args) : true;
   } as ServerResponse['write'];
   res.end = function replayEnd(this: ServerResponse, ...args: unknown[]) {
-    if (!this.headersSent && !passThrough && refused(res.statusCode)) {
-      dropOwn(undefined);
-      passThrough = true;
+    if (!this.headersSent && !replay.passThrough && refused(replay, res.statusCode)) {
+      dropOwn(res, replay.own, undefined);
+      replay.passThrough = true;
     }
-    if (passThrough) return (original.end as (...a: unknown[]) => unknown).apply(this, args);
-    if (!this.headersSent) writeHead(undefined);
+    if (replay.passThrough) return replay.end.apply(this, args);
+    if (!this.headersSent) writeStoredHead(res, replay, undefined);
     const callback = args.find((a) => typeof a === 'function');
-    const body = stored.status === 304 || stored.status === 204 ? [] : stored.body === undefined ? [] : [stored.body];
-    return (original.end as (...a: unknown[]) => unknown).call(this, ...body, ...(callback ? [callback] : []));
+    const { status, body } = replay.plan;
+    // A copy of a held Buffer: whatever wraps `end` downstream never touches the entry later hits send.
+    const sent = status === 304 || status === 204 || body === undefined ? undefined : copyOf(body);
+    if (sent === undefined) return callback ? replay.end.call(this, callback) : replay.end.call(this);
+    return callback ? replay.end.call(this, sent, callback) : replay.end.call(this, sent);
   } as ServerResponse['end'];
 }
 
@@ -120,12 +92,50 @@ export function replayEntry(
   context: ReplayContext,
 ): void {
   const notModified =
-    etag !== undefined && entry.status >= 200 && entry.status < 300 && matchesIfNoneMatch(ifNoneMatch, etag);
-  if (!notModified)
-    return replayStored(res, { status: entry.status, headers: entry.headers, body: entry.bytes }, context);
-  replayStored(
-    res,
-    { status: 304, headers: entry.headers.filter(([name]) => name !== 'content-type'), body: undefined },
-    context,
-  );
+    etag !== undefined &&
+    ifNoneMatch !== undefined &&
+    entry.status >= 200 &&
+    entry.status < 300 &&
+    matchesIfNoneMatch(ifNoneMatch, etag);
+  replayPlan(res, replayPlanOf(entry, notModified), context);
+}
+
+function refused(replay: Replay, status: number): boolean {
+  return status >= 400 && status < 500 && status !== replay.expectedStatus;
+}
+
+/**
+ * Writes the stored head, on the response's own headers: the ones this request's pipeline set
+ * (and, on Fastify, the ones handed to `writeHead`) stay unless the store has them or they
+ * describe the stand-in body.
+ */
+function writeStoredHead(res: ServerResponse, replay: Replay, headersArg: OutgoingHttpHeaders | undefined): void {
+  if (replay.headWritten) return;
+  replay.headWritten = true;
+  const plan = replay.plan;
+  if (headersArg) {
+    for (const name of Object.keys(headersArg)) {
+      const value = headersArg[name];
+      if (value !== undefined) res.setHeader(name, value);
+    }
+  }
+  // One call for the names set so far instead of one per name: every method call and property
+  // write on an Express response is slow (its prototype is swapped per request).
+  for (const name of res.getHeaderNames()) if (plan.dropped.has(name)) res.removeHeader(name);
+  for (const [name, value] of plan.representation) res.setHeader(name, value);
+  for (const [name, value] of plan.others) if (!res.hasHeader(name)) res.setHeader(name, value);
+  if (plan.contentLength !== undefined) res.setHeader('content-length', plan.contentLength);
+  // writeHead sets statusCode itself.
+  replay.writeHead.call(res, plan.status);
+}
+
+function dropOwn(res: ServerResponse, own: readonly string[], headersArg: OutgoingHttpHeaders | undefined): void {
+  for (const name of own) {
+    res.removeHeader(name);
+    if (headersArg) for (const key of Object.keys(headersArg)) if (key.toLowerCase() === name) delete headersArg[key];
+  }
+}
+
+function copyOf(body: string | Buffer): string | Buffer {
+  return typeof body === 'string' ? body : Buffer.from(body);
 }

@@ -12,6 +12,7 @@ import { RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
 import { CacheEntryCodec } from '../serializers/cache-entry.codec.js';
 import { describeError } from '../utils/redact.util.js';
 import { HttpEntrySerializer } from './http-entry.serializer.js';
+import { parseHttpEntry, type ValidHttpEntry } from './http-cache.entry.js';
 import { unkeyedHeadersOf, type UnkeyedHeaders } from './unkeyed-headers.js';
 
 /** Everything `ReadThroughInterceptor` needs for one decorated route, compiled once. */
@@ -33,6 +34,8 @@ export interface RoutePolicy {
   readonly unkeyed: UnkeyedHeaders;
   /** Cache GET/HEAD requests that carry a body (by default they bypass: the key does not read it). */
   readonly allowRequestBody: boolean;
+  /** The executor's shape check of a stored value: a valid entry of one of this route's statuses, else `undefined`. */
+  readonly acceptEntry: (value: unknown) => ValidHttpEntry | undefined;
 }
 
 /**
@@ -101,6 +104,9 @@ export class RoutePolicyRegistry {
     }
     const policy = createReadThroughPolicy(this.options, label, metadata.ttl, options, this.executor.defaultCodec);
     const tags = (options.tags ?? []).map((tag) => this.compileKey(field('tags'), tag, options.missingKeyValue));
+    const statuses = new Set(
+      options.statuses === undefined ? http.statuses : resolveStatuses(field('statuses'), options.statuses),
+    );
     return {
       label,
       policy,
@@ -120,9 +126,7 @@ export class RoutePolicyRegistry {
       },
       key,
       tags,
-      statuses: new Set(
-        options.statuses === undefined ? http.statuses : resolveStatuses(field('statuses'), options.statuses),
-      ),
+      statuses,
       shared: options.shared === undefined ? false : resolveBoolean(field('shared'), options.shared),
       vary: key.headers.length > 0 ? key.headers.join(', ') : undefined,
       unkeyed: unkeyedHeadersOf(http.unkeyedHeaders, key.headers),
@@ -130,6 +134,8 @@ export class RoutePolicyRegistry {
         options.allowRequestBody === undefined
           ? false
           : resolveBoolean(field('allowRequestBody'), options.allowRequestBody),
+      // One function per route: a hit allocates no closure for it.
+      acceptEntry: (value) => parseHttpEntry(value, statuses),
     };
   }
 }

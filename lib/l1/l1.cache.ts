@@ -15,7 +15,14 @@ export interface L1Stats {
   l1Flushes: number;
 }
 
-/** One L1 entry: the stored bytes (a fresh copy is decoded per hit) or, with `shareValues`, the decoded entry. */
+/**
+ * Marks a decoded value that the L1 may hold decoded and hand as it is to every hit, whatever
+ * `shareValues` says: a frozen value no caller is ever handed to change (a route's validated
+ * response entry). Every other value is decoded afresh per hit unless `shareValues`.
+ */
+export const L1_SHAREABLE: unique symbol = Symbol('nestjs-readthrough.l1-shareable');
+
+/** One L1 entry: the stored bytes (a fresh copy is decoded per hit) or, with `shareValues` or an {@link L1_SHAREABLE} value, the decoded entry. */
 interface Held {
   readonly raw: Buffer | string;
   readonly shared: CacheEntry | undefined;
@@ -129,7 +136,7 @@ export class L1Cache implements InvalidationListener {
     if (ttl <= 0) return;
     const held: Held = {
       raw,
-      shared: this.options.shareValues ? entry : undefined,
+      shared: this.options.shareValues || isShareable(entry.value) ? entry : undefined,
       freshUntil: now + ttl,
       tagKeys,
     };
@@ -187,6 +194,10 @@ export class L1Cache implements InvalidationListener {
 /** Where the L1 reports what it drops (the events hub). */
 export interface L1Events {
   l1(type: 'l1-eviction' | 'l1-invalidation' | 'l1-flush'): void;
+}
+
+function isShareable(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as { [L1_SHAREABLE]?: unknown })[L1_SHAREABLE] === true;
 }
 
 function sameTags(held: readonly string[] | undefined, call: readonly string[] | undefined): boolean {
