@@ -11,6 +11,16 @@ import {
 } from 'redis';
 import type { ResolvedConnection } from '../options/resolved-redis-cache-options.interface.js';
 import { buildClientOptions } from './redis-client-options.factory.js';
+import {
+  clusterTracking,
+  sentinelTracking,
+  singleTracking,
+  type OwnedConnection,
+  type TrackableCluster,
+  type TrackableSentinel,
+  type TrackedConnection,
+  type TrackingSource,
+} from './redis-tracking.sources.js';
 
 /** The client handed to `RedisPoolService.execute`: a pooled connection, or the cluster / sentinel client. */
 export type RedisExecutionClient = RedisClientType | RedisClusterType | RedisSentinelType;
@@ -60,13 +70,6 @@ export interface ManagedConnection {
   readonly isReady?: boolean;
 }
 
-/** The cache connection with client tracking on (`l1`): invalidation pushes and connection state. */
-export interface TrackedConnection {
-  on(event: 'invalidate', listener: (key: Buffer | string | null) => void): unknown;
-  on(event: 'ready' | 'end' | 'reconnecting' | 'error', listener: () => void): unknown;
-  readonly isReady: boolean;
-}
-
 /** A connection that receives messages of subscribed channels (see `RedisChannelSubscriber`). */
 export interface SubscriberConnection extends ManagedConnection {
   subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
@@ -76,8 +79,8 @@ export interface SubscriberConnection extends ManagedConnection {
 export interface RedisClients {
   /** The multiplexed connection of the cache commands (client, cluster or sentinel). */
   readonly main: ManagedConnection;
-  /** The main connection, when it was created with client tracking on (`l1`). */
-  readonly tracked: TrackedConnection | undefined;
+  /** The connections the L1 hears invalidations on (`l1`), see {@link TrackingSource}. */
+  readonly tracking: TrackingSource | undefined;
   /** node-redis' connection pool for `execute()`; standalone servers only. */
   readonly pool: ManagedConnection | undefined;
   readonly commands: CacheCommands;
@@ -106,14 +109,21 @@ export interface RedisClients {
 export function createRedisClients(
   connection: ResolvedConnection,
   connectionName: string,
-  tracking = false,
+  trackingPrefix?: string,
 ): RedisClients {
+  const tracking = trackingPrefix !== undefined;
   if (connection.kind === 'cluster') {
     const defaults = buildClientOptions(connection.cluster.defaults ?? {}, connectionName);
-    const cluster = createCluster({ ...connection.cluster, defaults });
+    // Every node client tracks its own reads: emitInvalidate in the defaults it is created
+    // from; RESP at the top, since the cluster hands its own RESP to each node client.
+    const cluster = tracking
+      ? createCluster({ ...connection.cluster, RESP: 3, defaults: { ...defaults, emitInvalidate: true } })
+      : createCluster({ ...connection.cluster, defaults });
     return {
       ...wrap(cluster, undefined),
-      tracked: undefined,
+      tracking: tracking
+        ? clusterTracking(cluster as unknown as TrackableCluster, connection.cluster.useReplicas === true)
+        : undefined,
       async scanNodes() {
         const nodes: ScanNode[] = [];
         for (const master of cluster.masters) nodes.push((await cluster.nodeClient(master)) as unknown as ScanNode);
@@ -132,9 +142,17 @@ export function createRedisClients(
       ...connection.sentinel,
       nodeClientOptions,
     } as never) as unknown as RedisSentinelType;
+    // The sentinel's master connections are private: the L1 gets a broadcast connection of its own.
+    const open = (host: string, port: number): OwnedConnection =>
+      createClient({
+        ...nodeClientOptions,
+        RESP: 3,
+        emitInvalidate: true,
+        socket: { ...nodeClientOptions.socket, host, port },
+      } as never) as unknown as OwnedConnection;
     return {
       ...wrap(sentinel, undefined),
-      tracked: undefined,
+      tracking: tracking ? sentinelTracking(sentinel as unknown as TrackableSentinel, trackingPrefix, open) : undefined,
       // The sentinel client itself scans its master (a leased sentinel client is not needed).
       scanNodes: () => Promise.resolve([sentinel as unknown as ScanNode]),
       lend(fn, onLent) {
@@ -157,7 +175,7 @@ export function createRedisClients(
   }) as unknown as RedisClientPoolType;
   return {
     ...wrap(client, pool),
-    tracked: tracking ? (client as unknown as TrackedConnection) : undefined,
+    tracking: tracking ? singleTracking(client as unknown as TrackedConnection) : undefined,
     scanNodes: () => Promise.resolve([client as unknown as ScanNode]),
     lend(fn, onLent) {
       return pool.execute((lent) => {

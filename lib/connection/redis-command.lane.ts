@@ -4,6 +4,7 @@ import { RedisCacheConnectionError } from '../errors/redis-cache-connection.erro
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { CircuitBreaker, type CircuitState } from '../utils/circuit-breaker.util.js';
 import type { BufferCommands, CacheCommands, ScanNode } from './redis-clients.factory.js';
+import type { TrackedConnection } from './redis-tracking.sources.js';
 import { CommandWindow } from './redis-command.window.js';
 import { sweepPrefix } from './redis-prefix.sweep.js';
 import type { CacheEventsHub } from '../events/cache-events.hub.js';
@@ -168,10 +169,27 @@ export class RedisCommandLane {
     return this.bounded((c) => c.bytes.unlink(keys), 'UNLINK');
   }
 
-  /** Whether client tracking is on for this connection (`CLIENT TRACKINGINFO` flags). */
-  async trackingOn(): Promise<boolean> {
-    const reply = await this.bounded((c) => c.bytes.sendCommand(['CLIENT', 'TRACKINGINFO']), 'CLIENT TRACKINGINFO');
-    return trackingFlags(reply).includes('on');
+  /**
+   * The `CLIENT TRACKINGINFO` flags of one tracked connection (the cache connection, a cluster
+   * node's, or the L1's own broadcast connection): asked on that connection, not routed.
+   */
+  async trackingFlags(connection: TrackingProbe): Promise<string[]> {
+    return trackingFlags(
+      await this.send(connection, (c) => c.sendCommand(['CLIENT', 'TRACKINGINFO']), 'CLIENT TRACKINGINFO'),
+    );
+  }
+
+  /**
+   * Puts `connection` in broadcast tracking for keys starting with `prefix`. The handshake
+   * turned plain tracking on, and Redis switches modes only through OFF.
+   */
+  async trackPrefix(connection: TrackingProbe, prefix: string): Promise<void> {
+    await this.send(connection, (c) => c.sendCommand(['CLIENT', 'TRACKING', 'OFF']), 'CLIENT TRACKING');
+    await this.send(
+      connection,
+      (c) => c.sendCommand(['CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', prefix]),
+      'CLIENT TRACKING',
+    );
   }
 
   /** PUBLISH; resolves how many subscribers (of the node it reached) received the message. */
@@ -245,6 +263,9 @@ export class RedisCommandLane {
     }
   }
 }
+
+/** The one command a tracking check needs of a connection. */
+type TrackingProbe = Pick<TrackedConnection, 'sendCommand'>;
 
 function breakerOpen(name: string): RedisCacheConnectionError {
   return new RedisCacheConnectionError(`Redis skipped: circuit breaker open after repeated failures (${name})`);

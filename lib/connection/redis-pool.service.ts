@@ -7,13 +7,14 @@ import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
 import {
   createRedisClients,
-  type TrackedConnection,
   type ManagedConnection,
   type RedisClients,
   type RedisExecutionClient,
 } from './redis-clients.factory.js';
 import { RedisChannelSubscriber } from './redis-channel.subscriber.js';
 import { RedisCommandLane } from './redis-command.lane.js';
+import { TrackingMonitor, type TrackingListener } from './redis-tracking.monitor.js';
+import type { TrackingSource } from './redis-tracking.sources.js';
 import { CacheEventsHub } from '../events/cache-events.hub.js';
 
 export type { RedisExecutionClient } from './redis-clients.factory.js';
@@ -22,8 +23,6 @@ export type { RedisExecutionClient } from './redis-clients.factory.js';
 const BOOTSTRAP_CONNECT_WAIT_MS = 2_000;
 /** How long `app.close()` lets in-flight commands drain before connections are destroyed. */
 const SHUTDOWN_DRAIN_MS = 2_000;
-/** How soon an unconfirmed client tracking is asked about again. */
-const TRACKING_RETRY_MS = 500;
 
 /**
  * Owns the node-redis connections of one Nest application: connects at module init, drains and
@@ -55,6 +54,7 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
   private clients: RedisClients | undefined;
   private closing = false;
   private readonly trackingListeners: TrackingListener[] = [];
+  private readonly monitors: TrackingMonitor[] = [];
 
   constructor(
     @Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
@@ -87,37 +87,22 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * @internal Follows the cache connection's client tracking (`l1`): every invalidation push,
-   * and whether tracking is live (connected, and `CLIENT TRACKINGINFO` says on). Resolves
-   * whether this connection tracks at all (`false` without `l1` or on the memory store).
+   * @internal Follows client tracking for the L1 (`l1`): every invalidation push, and whether
+   * tracking is live (every tracked connection up, and `CLIENT TRACKINGINFO` says on; see
+   * {@link TrackingMonitor}). Returns whether this store tracks at all (`false` without `l1` or
+   * on the memory store).
    */
   watchTracking(listener: TrackingListener): boolean {
     if (this.options.store !== 'redis' || this.options.l1 === false) return false;
     this.trackingListeners.push(listener);
-    if (this.clients?.tracked) this.attachTracking(this.clients.tracked, listener);
+    if (this.clients?.tracking) this.startTracking(this.clients.tracking, listener);
     return true;
   }
 
-  private attachTracking(connection: TrackedConnection, listener: TrackingListener): void {
-    connection.on('invalidate', (key) => listener.invalidate(key === null ? null : String(key)));
-    // Any break may have lost pushes: the listener flushes; it serves again once tracking is confirmed.
-    for (const event of ['end', 'reconnecting', 'error'] as const) connection.on(event, () => listener.live(false));
-    const confirm = (): void => {
-      this.commands.trackingOn().then(
-        (on) => {
-          if (!on) this.errors.warn('tracking', 'Redis did not turn client tracking on: the L1 stays off');
-          listener.live(on && connection.isReady);
-        },
-        (error: unknown) => {
-          this.errors.warn('tracking', `could not confirm client tracking yet, the L1 is off: ${describeError(error)}`);
-          listener.live(false);
-          // The lane may refuse for a while after a reconnect (breaker cooldown): ask again.
-          if (!this.closing && connection.isReady) setTimeout(confirm, TRACKING_RETRY_MS).unref();
-        },
-      );
-    };
-    connection.on('ready', confirm);
-    if (connection.isReady) confirm();
+  private startTracking(source: TrackingSource, listener: TrackingListener): void {
+    const monitor = new TrackingMonitor(source, listener, this.commands, this.errors);
+    this.monitors.push(monitor);
+    monitor.start();
   }
 
   /** The connection name set with CLIENT SETNAME, so operators can find this app's connections. */
@@ -128,9 +113,11 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
   /** @internal Nest lifecycle: opens the connections (nothing for the memory store). */
   async onModuleInit(): Promise<void> {
     if (this.options.store !== 'redis') return;
-    const clients = createRedisClients(this.options.connection, this.connectionName, this.options.l1 !== false);
+    // The broadcast prefix (sentinel) is the key prefix: every key this module writes starts with it.
+    const trackingPrefix = this.options.l1 === false ? undefined : `${this.options.prefix}:`;
+    const clients = createRedisClients(this.options.connection, this.connectionName, trackingPrefix);
     this.clients = clients;
-    if (clients.tracked) for (const listener of this.trackingListeners) this.attachTracking(clients.tracked, listener);
+    if (clients.tracking) for (const listener of this.trackingListeners) this.startTracking(clients.tracking, listener);
     this.commands.attach(clients.commands, () => clients.scanNodes());
     this.subscriber.attach(() => clients.subscriber());
     for (const client of this.connections()) {
@@ -163,6 +150,9 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     if (this.closing || !this.clients) return;
     this.closing = true;
+    // The L1 stops serving before its connections go; nothing of the L1's own has to drain.
+    for (const monitor of this.monitors) monitor.close();
+    this.clients.tracking?.close();
     await this.subscriber.close();
     if (!this.clients.main.isReady) {
       // Nothing can drain from a connection that is not up: do not make app.close() wait.
@@ -264,6 +254,7 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async destroy(): Promise<void> {
+    this.clients?.tracking?.close();
     for (const client of this.connections()) {
       try {
         await client.destroy();
@@ -278,10 +269,4 @@ function delay<T>(ms: number, value: T): Promise<T> {
   return new Promise((resolve) => setTimeout(resolve, ms, value).unref());
 }
 
-/** @internal What the L1 hears from the tracked cache connection. */
-export interface TrackingListener {
-  /** A key this connection read was changed, deleted, expired or evicted; `null`: all of them (FLUSHDB). */
-  invalidate(key: string | null): void;
-  /** Whether pushes can be trusted right now; `false` on every disconnect (pushes may have been lost). */
-  live(live: boolean): void;
-}
+export type { TrackingListener } from './redis-tracking.monitor.js';

@@ -3,7 +3,7 @@ import { DEFAULTS, L1_DEFAULTS } from './redis-cache-options.defaults.js';
 import type { ResolvedL1Options } from './resolved-redis-cache-options.interface.js';
 import { describe, fail, resolveBoolean, resolveInteger, resolveTtl } from './option-checks.util.js';
 
-/** Validates `l1`: false, true (defaults) or `{ maxEntries, maxBytes, ttl, shareValues }`; refused where it cannot be coherent. */
+/** Validates `l1`: false, true (defaults) or `{ maxEntries, maxBytes, ttl, shareValues }`; refused where it cannot be kept coherent (sentinel replica reads). */
 export function resolveL1(raw: RedisCacheModuleOptions): ResolvedL1Options | false {
   const value = raw.l1 ?? DEFAULTS.l1;
   if (value === false) return false;
@@ -14,11 +14,13 @@ export function resolveL1(raw: RedisCacheModuleOptions): ResolvedL1Options | fal
       'use l1: true',
     );
   }
-  if (raw.cluster !== undefined || raw.sentinel !== undefined) {
+  if ((raw.sentinel?.replicaPoolSize ?? 0) > 0) {
+    // The L1 hears the master (broadcast tracking); a replica answers a read with what it has
+    // replicated so far, so a read there after the master's push could hold an old value for good.
     fail(
       'l1',
-      'the L1 is kept coherent by client tracking on one connection, which this library does not run per cluster node or across a sentinel failover yet',
-      'remove l1 on cluster and sentinel connections (use it with a standalone Redis)',
+      'with sentinel.replicaPoolSize the cache reads from replicas, which can answer with a value older than the change the master already reported, and the L1 would keep it',
+      'use l1 without replicaPoolSize (reads from the master), or leave l1 off',
     );
   }
   const options = value === true ? {} : value;

@@ -248,10 +248,18 @@ describe('L1 kept coherent by client tracking', () => {
 describe('L1 options that cannot be honoured', () => {
   const modules = trackTestingModules();
 
-  it('l1 on a cluster connection fails bootstrap naming l1', async () => {
+  it('l1 with sentinel replica reads fails bootstrap naming l1 and replicaPoolSize (cluster and sentinel are otherwise accepted, see l1-topologies)', async () => {
     await expect(
-      modules.boot(cacheTestingModule({ cluster: { rootNodes: [{ url: 'redis://127.0.0.1:1' }] }, l1: true }, [])),
-    ).rejects.toThrow(/l1/);
+      modules.boot(
+        cacheTestingModule(
+          {
+            sentinel: { name: 'm', sentinelRootNodes: [{ host: '127.0.0.1', port: 1 }], replicaPoolSize: 1 },
+            l1: true,
+          },
+          [],
+        ),
+      ),
+    ).rejects.toThrow(/"l1".*replicaPoolSize/s);
   });
 
   it('a method asking for l1 when the module has none fails bootstrap', async () => {
