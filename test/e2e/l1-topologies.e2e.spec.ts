@@ -159,7 +159,7 @@ describe('L1 on a Redis Cluster (3 masters, 3 replicas)', () => {
     return { ids: [...owners.keys()], owners };
   }
 
-  it('writes by A, and DEL / PEXPIRE on the node itself, reach B on every master', async () => {
+  it('writes by A, and DEL / PEXPIRE / FLUSHALL on the node itself, reach B on every master', async () => {
     const prefix = uniquePrefix('l1-cluster');
     const a = await instance(options(prefix, 'a'));
     const b = await instance(options(prefix, 'b'));
@@ -178,6 +178,14 @@ describe('L1 on a Redis Cluster (3 masters, 3 replicas)', () => {
     }
     for (const id of ids) await servesOnly(b, id, `${id}-v3`);
     expect(b.cache.stats().l1Invalidations).toBeGreaterThanOrEqual(ids.length * 2);
+
+    // FLUSHALL on one master: its push says "everything", and B drops everything it holds.
+    await holdInL1(b, setDb(ids, 'v3'));
+    const flushes = b.cache.stats().l1Flushes!;
+    setDb(ids, 'v4');
+    await owners.get(ids[0])!.command('FLUSHALL');
+    expect(await eventually(3_000, () => b.cache.stats().l1Flushes! > flushes)).toBe(true);
+    await servesOnly(b, ids[0], `${ids[0]}-v4`);
   });
 
   it("CLIENT KILL of B's connection to one node flushes B's L1; values stay right and L1 hits resume", async () => {
@@ -295,7 +303,7 @@ describe('L1 behind Sentinel (1 master, 1 replica, 3 sentinels)', () => {
   });
   const ids = ['s1', 's2', 's3', 's4'];
 
-  it('writes by A, and DEL / PEXPIRE on the master itself, reach B', async () => {
+  it('writes by A, and DEL / PEXPIRE / FLUSHDB on the master itself, reach B', async () => {
     const prefix = uniquePrefix('l1-sentinel');
     const a = await instance(options(prefix, 'a'));
     const b = await instance(options(prefix, 'b'));
@@ -314,6 +322,14 @@ describe('L1 behind Sentinel (1 master, 1 replica, 3 sentinels)', () => {
       );
     }
     for (const id of ids) await servesOnly(b, id, `${id}-v3`);
+
+    // FLUSHDB on the master reaches the broadcast connection as "everything".
+    await holdInL1(b, setDb(ids, 'v3'));
+    const flushes = b.cache.stats().l1Flushes!;
+    setDb(ids, 'v4');
+    await master.command('FLUSHDB');
+    expect(await eventually(3_000, () => b.cache.stats().l1Flushes! > flushes)).toBe(true);
+    for (const id of ids) await servesOnly(b, id, `${id}-v4`);
   });
 
   it("CLIENT KILL of B's connections flushes B's L1; a change made while they are down is never hidden", async () => {
