@@ -48,7 +48,6 @@ const FORMAT_VERSION = '3';
 /** Longest possible header: magic, version, flags, 32-char id, three 16-digit numbers, separators. */
 const MAX_HEADER_CHARS = MAGIC.length + 1 + 2 + 33 + 3 * 17 + 1;
 const MAX_LOAD_MS = 0xffffffff;
-const HEADER_NUMBERS = /^(0|-?[1-9]\d{0,15}):(0|-?[1-9]\d{0,15}):(0|[1-9]\d{0,9})\n/;
 /** Start of a write marker: a key whose value is being produced. */
 export const WRITE_MARKER = `${MAGIC}W:`;
 
@@ -96,6 +95,8 @@ export class CacheEntryCodec {
   /** `\x1eRT3:`, then the flags digit. */
   private readonly versioned = `${MAGIC}${FORMAT_VERSION}:`;
   private readonly idPart: string;
+  /** Where {@link readHeaderNumbers} leaves a header's three numbers (decode is synchronous: one per codec suffices). */
+  private readonly numbers: number[] = [0, 0, 0];
 
   /**
    * @param compression compress payloads of at least `threshold` bytes when writing; `false`
@@ -185,20 +186,18 @@ export class CacheEntryCodec {
       return { ok: false, reason: 'oversize' };
     }
     const text = typeof raw === 'string';
-    // The header is ASCII, so character and byte offsets agree in both forms.
-    const head = text ? raw.slice(0, MAX_HEADER_CHARS) : raw.toString('latin1', 0, MAX_HEADER_CHARS);
+    // The header is ASCII, so character and byte offsets agree in both forms; a string is parsed in place.
+    const head = text ? raw : raw.toString('latin1', 0, MAX_HEADER_CHARS);
     // The plain untagged entry (the common hit) is one startsWith; anything else parses the flags.
     const flags = head.startsWith(this.head) ? 0 : this.flagsOf(head);
     if (typeof flags !== 'number') return { ok: false, reason: flags };
     const tagged = (flags & FLAG_TAGGED) !== 0;
-    // Exactly what encode() writes: plain decimal integers, no signs, spaces, exponents or
-    // leading zeros, so there is one byte form per header.
-    const fields = HEADER_NUMBERS.exec(head.slice(this.head.length));
-    if (!fields) return { ok: false, reason: 'corrupt' };
-    const createdAt = Number(fields[1]);
-    const freshUntil = Number(fields[2]);
-    const loadMs = Number(fields[3]);
-    let end = this.head.length + fields[0].length - 1;
+    const numbers = this.numbers;
+    let end = readHeaderNumbers(head, this.head.length, numbers);
+    if (end < 0) return { ok: false, reason: 'corrupt' };
+    const createdAt = numbers[0]!;
+    const freshUntil = numbers[1]!;
+    const loadMs = numbers[2]!;
     let tags: EntryTags | undefined;
     if (tagged) {
       const line = readTagLine(raw, end + 1);
@@ -250,4 +249,35 @@ export class CacheEntryCodec {
 function wholeMs(value: number): number {
   const floored = Math.floor(value);
   return Number.isSafeInteger(floored) ? floored : 0;
+}
+
+/**
+ * Reads the header's `<created-at>:<fresh-until>:<load-ms>\n` starting at `start` into `out`
+ * and returns the index of the newline, or -1 unless the text is exactly what encode() writes:
+ * plain decimal integers (the two times may be negative, up to 16 digits; load-ms up to 10), no
+ * plus signs, spaces, exponents or leading zeros, so there is one byte form per header. A
+ * hand-written scan: a regex match allocated an array and four strings on every hit.
+ */
+function readHeaderNumbers(text: string, start: number, out: number[]): number {
+  let at = start;
+  for (let field = 0; field < 3; field++) {
+    const last = field === 2;
+    const negative = !last && text.charCodeAt(at) === 45; // '-'
+    if (negative) at++;
+    const first = at;
+    let value = 0;
+    let code = text.charCodeAt(at);
+    while (code >= 48 && code <= 57) {
+      value = value * 10 + (code - 48);
+      code = text.charCodeAt(++at);
+    }
+    const digits = at - first;
+    if (digits === 0 || digits > (last ? 10 : 16)) return -1;
+    // "0" alone, never "-0", "00" or "07".
+    if (text.charCodeAt(first) === 48 && (digits > 1 || negative)) return -1;
+    if (code !== (last ? 10 : 58)) return -1; // '\n' after load-ms, ':' after the times
+    out[field] = negative ? -value : value;
+    at++;
+  }
+  return at - 1;
 }

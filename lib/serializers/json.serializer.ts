@@ -4,13 +4,11 @@ const DANGEROUS_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
  * Cheap pre-test of stored text: a dangerous key may be present, spelled out or behind `\u`
- * escapes. Four `includes` scans, about 4x faster than one alternation regex over a 1 KB entry
- * (measured on Node 20), and this runs on every hit.
+ * escapes. `proto` covers both `__proto__` and `prototype`: three `includes` scans, far cheaper
+ * than one alternation regex over a 1 KB entry (measured on Node 20), and this runs on every hit.
  */
 function suspicious(text: string): boolean {
-  return (
-    text.includes('__proto__') || text.includes('constructor') || text.includes('prototype') || text.includes('\\u')
-  );
+  return text.includes('proto') || text.includes('constructor') || text.includes('\\u');
 }
 
 function refuseDangerousKeys(key: string, value: unknown): unknown {
