@@ -167,7 +167,7 @@ export class RedisCacheService {
       revalidate: options?.forceFresh === true,
       tags: policy.tags.length > 0 ? policy.tags.map((tag) => tag([])) : undefined,
     };
-    return this.executor.run(this.fullKey(key, policy), policy, source).then((outcome) => outcome.value);
+    return this.executor.value(this.fullKey(key, policy), policy, source);
   }
 
   /**
@@ -243,7 +243,7 @@ export class RedisCacheService {
         revalidate: true,
         tags: call.tags,
       };
-      return this.executor.run(call.key, binding.policy, source).then((outcome) => outcome.value);
+      return this.executor.value(call.key, binding.policy, source);
     } catch (error) {
       return Promise.reject(error as Error);
     }

@@ -4,7 +4,7 @@ import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-opt
 import { createReadThroughPolicy } from '../read-through/read-through.policy.js';
 import { runUncached, type MethodBinderContext } from './method-binder.context.js';
 import { compileMethodKey, compileMethodTags, type MethodShape } from './method-templates.js';
-import { valueOf } from './read-through.binder.js';
+import { valueOf } from '../read-through/read-through.executor.js';
 
 /**
  * Binds one `@CachePut` method of one instance: every call runs the method (no lookup) and

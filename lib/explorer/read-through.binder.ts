@@ -1,6 +1,5 @@
 import type { ReadThroughBinding, ReadThroughMetadata } from '../decorators/read-through.decorator.js';
 import { createReadThroughPolicy, type ReadThroughPolicy } from '../read-through/read-through.policy.js';
-import type { ReadThroughOutcome } from '../read-through/read-through.executor.js';
 import { runUncached, type MethodBinderContext } from './method-binder.context.js';
 import { compileMethodKey, compileMethodTags, type MethodShape } from './method-templates.js';
 
@@ -34,12 +33,7 @@ export function bindReadThrough(
     } catch (error) {
       return runUncached(context, label, error, () => method.apply(target, args));
     }
-    return executor.run(call.key, policy, { load: () => method.apply(target, args), tags: call.tags }).then(valueOf);
+    return executor.value(call.key, policy, { load: () => method.apply(target, args), tags: call.tags });
   };
   return { binding, policy };
-}
-
-/** The value of an outcome. */
-export function valueOf<T>(outcome: ReadThroughOutcome<T>): T {
-  return outcome.value;
 }

@@ -1,11 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
-import type { CacheEntry, CacheEntryCodec } from '../serializers/cache-entry.codec.js';
+import type { CacheEntryCodec } from '../serializers/cache-entry.codec.js';
 import { CacheStore } from '../store/cache.store.js';
-import { describeError } from '../utils/redact.util.js';
-import type { ThrottledLogger } from '../utils/throttled-logger.util.js';
-import { createReadThroughPolicy, freshMsFor, type ReadThroughPolicy } from './read-through.policy.js';
+import { createReadThroughPolicy, type ReadThroughPolicy } from './read-through.policy.js';
 import { decideRefresh } from './refresh.policy.js';
 import type {
   CacheStatsSnapshot,
@@ -14,15 +12,14 @@ import type {
   ReadThroughStats,
 } from './read-through.types.js';
 import { SingleFlight } from './single-flight.js';
-import { StampedeLock } from './stampede.lock.js';
 import { EntryWriter, storeEvent } from './entry-writer.js';
+import { EntryLoader } from './entry-loader.js';
 import { TagLedger } from './tag-ledger.js';
 import { withHardTimeout, within } from './call-deadline.js';
-import { EntryReader, type TagRead } from './entry-reader.js';
+import { EntryReader, type Lookup, type TagRead } from './entry-reader.js';
 import { ReadThroughDiagnostics } from './read-through.diagnostics.js';
 import { L1Cache } from '../l1/l1.cache.js';
 import { CacheEventsHub, namespaceOfKey } from '../events/cache-events.hub.js';
-import { errorName } from './read-through.diagnostics.js';
 
 export type {
   CacheStatsSnapshot,
@@ -45,37 +42,30 @@ export type {
 @Injectable()
 export class ReadThroughExecutor {
   private readonly flights = new SingleFlight();
-  private readonly diagnostics: ReadThroughDiagnostics;
   private readonly counters: ReadThroughStats;
-  private readonly warnings: ThrottledLogger;
   private readonly reader: EntryReader;
+  private readonly loader: EntryLoader;
   /** The in-process L1 (module option `l1`, Redis store), or `undefined`. */
   readonly l1: L1Cache | undefined;
   /** Policy for calls that bring no options of their own (`wrap(key, fn)`), built once. */
   readonly defaultPolicy: ReadThroughPolicy;
-  /** The cross-process lock of policies with `lock`. */
-  private readonly stampede: StampedeLock;
   private readonly ledger: TagLedger;
-  private readonly writer: EntryWriter;
-  /** Tag keys of the loads running in this process, so that invalidating a tag detaches them. */
-  private readonly taggedLoads = new Map<string, readonly string[]>();
 
   constructor(
     private readonly cacheStore: CacheStore,
     @Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
     private readonly events: CacheEventsHub,
   ) {
-    this.diagnostics = new ReadThroughDiagnostics(cacheStore.kind, options.failOpen, events, options.prefix);
-    this.counters = this.diagnostics.counters;
-    this.warnings = this.diagnostics.warnings;
+    const diagnostics = new ReadThroughDiagnostics(cacheStore.kind, options.failOpen, events, options.prefix);
+    this.counters = diagnostics.counters;
     this.defaultPolicy = createReadThroughPolicy(options, 'RedisCacheService', undefined);
-    this.stampede = new StampedeLock(cacheStore, `${options.prefix}:__lock__`, this.warnings);
     this.ledger = new TagLedger(cacheStore, options.prefix);
-    this.writer = new EntryWriter(cacheStore, this.ledger, this.diagnostics, options.clock);
+    const writer = new EntryWriter(cacheStore, this.ledger, diagnostics, options.clock);
     // The L1 exists only where the store can report invalidations (Redis with client tracking).
     const l1 = options.l1 === false ? undefined : new L1Cache(options.l1, events);
     this.l1 = l1 && cacheStore.watchInvalidations(l1) ? l1 : undefined;
-    this.reader = new EntryReader(cacheStore, this.ledger, this.diagnostics, options.failOpen, this.l1, options.clock);
+    this.reader = new EntryReader(cacheStore, this.ledger, diagnostics, options.failOpen, this.l1, options.clock);
+    this.loader = new EntryLoader(cacheStore, options, events, diagnostics, this.flights, this.reader, writer, this.l1);
   }
 
   /** The codec of the module's default serializer, shared by every policy that uses it. */
@@ -101,32 +91,59 @@ export class ReadThroughExecutor {
     const tagKeys = source.tags && source.tags.length > 0 ? this.ledger.keysOf(source.tags) : undefined;
     // Untagged calls (most) share one read record: only a call with tag keys gets versions written.
     const read: TagRead = tagKeys ? { keys: tagKeys, versions: undefined } : UNTAGGED;
-    let writeBack = true;
-    if (!source.revalidate) {
-      const found = await this.reader.lookup(key, policy, source.accept, read);
-      if (typeof found === 'object') {
-        const decision = decideRefresh(policy, found, this.options.clock.now());
-        if (decision.stale) this.counters.staleHits++;
-        // One field read when nobody listens: the hit path builds no event.
-        if (this.events.listening) this.events.emitAt(decision.stale ? 'stale-hit' : 'hit', policy);
-        if (decision.refresh) {
-          const refreshing = this.refreshInBackground(key, policy, decision.stale, source, read);
-          // timeout.soft: a stale caller may wait a little for the fresh value.
-          if (decision.stale && policy.softTimeoutMs > 0) {
-            const fresh = await within(refreshing, policy.softTimeoutMs);
-            if (fresh) return { kind: 'miss', value: fresh.value as T };
-          }
-        }
-        return { kind: decision.stale ? 'stale' : 'hit', value: found.value as T, entry: found };
+    // A revalidation (forceFresh, @CachePut, refresh) skips the read and stores what it loads.
+    const found = source.revalidate ? 'miss' : await this.reader.lookup(key, policy, source.accept, read, asFound);
+    return this.answer(key, policy, source, ticket, read, found);
+  }
+
+  /**
+   * {@link run} for callers that want only the value (`@ReadThrough` on providers): an untagged
+   * hit that needs no refresh settles in one step, without an outcome object or the clock.
+   */
+  value<T>(key: string, policy: ReadThroughPolicy, source: ReadThroughSource<T>): Promise<T> {
+    if (source.revalidate || (source.tags && source.tags.length > 0))
+      return this.run(key, policy, source).then(valueOf);
+    const ticket = this.flights.ticket();
+    return this.reader.lookup(key, policy, source.accept, UNTAGGED, (found): T | Promise<T> => {
+      if (typeof found === 'object' && policy.graceMs === 0 && policy.earlyRefreshBeta === 0) {
+        if (this.events.listening) this.events.emitAt('hit', policy);
+        return found.value as T;
       }
-      writeBack = found === 'miss';
+      return this.answer(key, policy, source, ticket, UNTAGGED, found).then(valueOf);
+    });
+  }
+
+  /** The rest of {@link run} once the store was read: serve the hit (refreshing it if due), else load. */
+  private async answer<T>(
+    key: string,
+    policy: ReadThroughPolicy,
+    source: ReadThroughSource<T>,
+    ticket: number,
+    read: TagRead,
+    found: Lookup,
+  ): Promise<ReadThroughOutcome<T>> {
+    if (typeof found === 'object') {
+      const decision = decideRefresh(policy, found, this.options.clock.now());
+      if (decision.stale) this.counters.staleHits++;
+      // One field read when nobody listens: the hit path builds no event.
+      if (this.events.listening) this.events.emitAt(decision.stale ? 'stale-hit' : 'hit', policy);
+      if (decision.refresh) {
+        const refreshing = this.loader.refreshInBackground(key, policy, decision.stale, source, read);
+        // timeout.soft: a stale caller may wait a little for the fresh value.
+        if (decision.stale && policy.softTimeoutMs > 0) {
+          const fresh = await within(refreshing, policy.softTimeoutMs);
+          if (fresh) return { kind: 'miss', value: fresh.value as T };
+        }
+      }
+      return { kind: decision.stale ? 'stale' : 'hit', value: found.value as T, entry: found };
     }
-    // A revalidation (forceFresh, @CachePut, refresh) runs now: it must not join an older load.
+    const writeBack = found === 'miss';
+    // A revalidation must not join an older load.
     if (source.revalidate) this.flights.drop(key);
     let ran = false;
     const flight = this.flights.run(key, ticket, () => {
       ran = true;
-      return this.loadAndStore(key, policy, source.load, source, writeBack, read);
+      return this.loader.loadAndStore(key, policy, source.load, source, writeBack, read);
     });
     const value = await withHardTimeout(flight, policy.label, policy.hardTimeoutMs);
     return { kind: !ran ? 'joined' : writeBack ? 'miss' : 'bypass', value };
@@ -169,9 +186,7 @@ export class ReadThroughExecutor {
     // Tags span namespaces: the event names none.
     if (this.events.listening) this.events.emit({ type: 'invalidate-tags', namespace: '', label, tags: tags.length });
     const keys = new Set(this.ledger.keysOf(tags));
-    for (const [key, loadTags] of this.taggedLoads) {
-      if (loadTags.some((tag) => keys.has(tag))) this.flights.drop(key);
-    }
+    this.loader.detachTagged(keys);
     for (const key of keys) this.l1?.invalidate(key);
     await this.ledger.invalidate(tags);
   }
@@ -196,187 +211,24 @@ export class ReadThroughExecutor {
     await this.cacheStore.set(key, entry, policy.ttlMs + policy.graceMs);
     if (this.events.listening) this.events.emit(storeEvent(policy, entry));
   }
-
-  /** Runs the method (under the lock when the policy has one) and, if `writeBack`, stores its result. */
-  private loadAndStore<T>(
-    key: string,
-    policy: ReadThroughPolicy,
-    load: () => Promise<T> | T,
-    source: ReadThroughSource<T>,
-    writeBack: boolean,
-    tagRead: TagRead,
-  ): Promise<T> {
-    // With the store down there is nothing to coordinate through: no lock, no write.
-    if (!writeBack) return this.loadNow(key, policy, load, source, undefined);
-    // A request that asked to revalidate runs the method, as it asked: it never waits for a lock.
-    if (source.revalidate) return this.loadNow(key, policy, load, source, tagRead);
-    const accept = source.accept;
-    return this.underLock(
-      key,
-      policy,
-      tagRead.keys,
-      () => this.loadNow(key, policy, load, source, tagRead),
-      (entry) => (accept ? accept(entry.value) : entry.value) as T | undefined,
-    );
-  }
-
-  /** Runs the method; with `tagRead` (writing), stamps the key first and stores the result after. */
-  private async loadNow<T>(
-    key: string,
-    policy: ReadThroughPolicy,
-    load: () => Promise<T> | T,
-    source: ReadThroughSource<T>,
-    tagRead: TagRead | undefined,
-  ): Promise<T> {
-    this.counters.loads++;
-    // Without a ticket (not writing, or the store failed) the method runs uncached.
-    const ticket = tagRead && (await this.writer.begin(key, policy, tagRead.keys, tagRead.versions));
-    if (tagRead?.keys) this.taggedLoads.set(key, tagRead.keys);
-    const started = performance.now();
-    let value: T;
-    try {
-      // One field read without the OpenTelemetry spans; with them the load runs inside its span.
-      value = await (this.events.traceLoad ? this.events.traceLoad(policy, load) : load());
-    } catch (error) {
-      if (this.events.listening) this.emitLoad(policy, started, 'error');
-      if (ticket) await this.writer.abandon(key, ticket, policy);
-      throw error;
-    } finally {
-      if (tagRead?.keys) this.taggedLoads.delete(key);
-    }
-    if (this.events.listening) this.emitLoad(policy, started, 'ok');
-    const freshMs = ticket && this.isStorable(value, policy) ? this.lifetimeOf(value, policy, source) : 0;
-    if (!ticket || freshMs <= 0) {
-      this.counters.skippedWrites++;
-      if (ticket) await this.writer.abandon(key, ticket, policy);
-    } else {
-      this.l1?.invalidate(key);
-      await this.writer.store(key, ticket, value, policy, freshMs, performance.now() - started);
-    }
-    return value;
-  }
-
-  /** A `load` event: the method's own time, from `started` (a `performance.now()`). */
-  private emitLoad(policy: ReadThroughPolicy, started: number, outcome: 'ok' | 'error'): void {
-    const durationMs = performance.now() - started;
-    this.events.emit({ type: 'load', namespace: policy.namespace, label: policy.label, durationMs, outcome });
-  }
-
-  /** How long a result stays fresh: the source's say (routes decide on the handler's value), else {@link freshMsOf}. */
-  private lifetimeOf<T>(value: T, policy: ReadThroughPolicy, source: ReadThroughSource<T>): number {
-    return source.ttlOf ? source.ttlOf(value) : this.freshMsOf(value, policy);
-  }
-
-  /**
-   * How long `value` stays fresh under `policy` in ms (`negativeTtl`, the `ttl` function, else the
-   * TTL); 0 means "do not store". A `ttl` function that throws is logged and reads as 0: the call
-   * that produced the value still succeeds.
-   */
-  freshMsOf(value: unknown, policy: ReadThroughPolicy): number {
-    try {
-      return freshMsFor(value, policy);
-    } catch (error) {
-      this.warnings.warn(
-        `ttl:${policy.label}`,
-        `${policy.label}: the ttl function failed, result not cached: ${describeError(error)}`,
-      );
-      return 0;
-    }
-  }
-
-  /**
-   * Cross-process single-flight for a miss of `key` when `policy` has a lock (else `work` runs at
-   * once), see {@link StampedeLock}: one process runs `work` (which stores the result), the
-   * others return what it stored. `reuse` turns a fresh entry another process stored into the
-   * result (`undefined`: not usable, keep waiting). A store failure never blocks `work`.
-   */
-  private async underLock<T>(
-    key: string,
-    policy: ReadThroughPolicy,
-    tagKeys: readonly string[] | undefined,
-    work: () => Promise<T>,
-    reuse: (entry: CacheEntry) => T | undefined,
-  ): Promise<T> {
-    const lock = policy.lock;
-    if (!lock) return work();
-    return this.stampede.run(`${this.options.prefix}:__lock__:${key}`, lock, {
-      label: policy.label,
-      work,
-      reuse: async () => {
-        const entry = await this.reader.peek(key, policy, tagKeys);
-        return entry && this.options.clock.now() < entry.freshUntil ? reuse(entry) : undefined;
-      },
-      storeError: (operation, error) => this.diagnostics.storeError(operation, policy.label, error, policy.namespace),
-      waiting: () => {
-        this.counters.lockWaits++;
-        this.events.emitAt('lock-wait', policy);
-      },
-    });
-  }
-
-  /** Starts a refresh of a hit (unless one runs for the key); resolves the refreshed value, or rejects with its error. */
-  private refreshInBackground<T>(
-    key: string,
-    policy: ReadThroughPolicy,
-    stale: boolean,
-    source: ReadThroughSource<T>,
-    tagRead: TagRead,
-  ): Promise<unknown> {
-    const running = this.flights.running(key);
-    if (running) return running;
-    this.counters.refreshes++;
-    if (this.events.listening) {
-      this.events.emit({ type: 'refresh', namespace: policy.namespace, label: policy.label, stale });
-    }
-    // A source's own refresh stores by itself (a route: its next request); else the method runs and is stored.
-    const refresh = source.refresh;
-    const refreshing = this.flights.run(key, this.flights.ticket(), () =>
-      refresh ? Promise.resolve(refresh()) : this.loadAndStore(key, policy, source.load, source, true, tagRead),
-    );
-    refreshing.catch((error: unknown) => {
-      this.counters.refreshFailures++;
-      if (this.events.listening) {
-        const { namespace, label } = policy;
-        this.events.emit({ type: 'refresh-failed', namespace, label, errorName: errorName(error) });
-      }
-      const kept = stale && policy.failSafe ? '; still serving the stale value (fail-safe)' : '';
-      this.warnings.warn(
-        `refresh:${policy.label}`,
-        `${policy.label}: background refresh failed${kept}: ${describeError(error)}`,
-      );
-      if (stale && !policy.failSafe) {
-        // Without fail-safe the next caller must run the method and see its error.
-        this.cacheStore
-          .delete(key)
-          .catch((deleteError: unknown) =>
-            this.diagnostics.storeError('write', policy.label, deleteError, policy.namespace),
-          );
-      }
-    });
-    return refreshing;
-  }
-
-  /**
-   * Whether a method result may be stored: never `undefined`; `null` only with `cacheNull`; then
-   * condition/unless. A `condition` or `unless` that throws is logged and means "do not store":
-   * the method succeeded, so its caller still gets the result.
-   */
+  /** Whether a method result may be stored under `policy` (see {@link EntryLoader.isStorable}). */
   isStorable(value: unknown, policy: ReadThroughPolicy): boolean {
-    if (value === undefined) return false;
-    if (value === null && !policy.cacheNull) return false;
-    try {
-      if (policy.condition && !policy.condition(value)) return false;
-      if (policy.unless && policy.unless(value)) return false;
-    } catch (error) {
-      this.warnings.warn(
-        `predicate:${policy.label}`,
-        `${policy.label}: condition/unless threw, result not cached: ${describeError(error)}`,
-      );
-      return false;
-    }
-    return true;
+    return this.loader.isStorable(value, policy);
+  }
+
+  /** How long `value` stays fresh under `policy` in ms; 0: do not store (see {@link EntryLoader.freshMsOf}). */
+  freshMsOf(value: unknown, policy: ReadThroughPolicy): number {
+    return this.loader.freshMsOf(value, policy);
   }
 }
+
+/** The value of an outcome. */
+export function valueOf<T>(outcome: ReadThroughOutcome<T>): T {
+  return outcome.value;
+}
+
+/** {@link ReadThroughExecutor.run}'s continuation of a lookup: it awaits what was found. */
+const asFound = (found: Lookup): Lookup => found;
 
 /** The tag read of every untagged call: no keys, so no versions are ever written to it. */
 const UNTAGGED: TagRead = Object.freeze({ keys: undefined, versions: undefined }) as TagRead;
