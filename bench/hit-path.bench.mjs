@@ -18,7 +18,7 @@
 //
 // Knobs (environment): BENCH_ROUNDS (5), BENCH_OPS_C1 (30000), BENCH_OPS_C64 (50000),
 // BENCH_WARMUP_OPS (5000), BENCH_LEVELS (1,64), BENCH_ONLY (comma-separated contender ids or
-// name substrings; the ceiling always runs; names optional contenders too), BENCH_PIN (1: the
+// name substrings, `=id` for exactly one; the ceiling always runs; names optional contenders too), BENCH_PIN (1: the
 // contender on CPU 0, redis-server and this process on CPU 1; 0: let the scheduler place them),
 // BENCH_OUT (latest), BENCH_CPU_PROFILE_DIR (profile every measured run into that folder),
 // BENCH_LIBRARY_DIR + BENCH_LIBRARY_REVISION (measure the build in another checkout).
@@ -197,7 +197,11 @@ function selectContenders(all) {
     .split(',')
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
-  const named = (c) => only.some((s) => c.id.toLowerCase() === s || c.name.toLowerCase().includes(s));
+  // `=id` names one contender exactly; anything else is an id or a name substring.
+  const named = (c) =>
+    only.some((s) =>
+      s.startsWith('=') ? c.id.toLowerCase() === s.slice(1) : c.id.toLowerCase() === s || c.name.toLowerCase().includes(s),
+    );
   return all.filter((c) => c.ceiling || (only.length === 0 ? !c.optional : named(c)));
 }
 
