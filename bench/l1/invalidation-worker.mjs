@@ -9,7 +9,9 @@
 //
 //   reader: on stdin `poll <id>`, calls get(id) in a tight loop, yielding with setImmediate
 //           after every call, and writes { event: 'seen', v, at, l1Hits } the first time a call
-//           returns a new `v` (callMs: how long that call took). On `stop`: { event: 'stats', stats } and exit.
+//           returns a new `v` (callMs: how long that call took; droppedAt: when its L1 last
+//           dropped an entry on a push, the `l1-invalidation` event of events$, i.e. the moment
+//           it stopped serving the old value). On `stop`: { event: 'stats', stats } and exit.
 //   writer: on stdin `set <id> <v>`, RedisCacheService.set('item:<id>', { id, v }) and writes
 //           { event: 'written', v, startAt, ackAt }. On `stop`: exit.
 //
@@ -74,6 +76,15 @@ for (let waited = 0; cache.stats().l1Live !== true; waited += 5) {
 }
 emit({ event: 'ready', at: now() });
 
+// The moment the L1 stops serving the old value is the push's arrival, not the next value's:
+// after a DEL the next call must still miss, load and write before it has a value to show.
+let droppedAt;
+if (role === 'reader') {
+  cache.events$.subscribe((event) => {
+    if (event.type === 'l1-invalidation') droppedAt = now();
+  });
+}
+
 let polling = false;
 async function poll(id) {
   polling = true;
@@ -84,7 +95,7 @@ async function poll(id) {
     if (v !== last) {
       last = v;
       const at = now();
-      emit({ event: 'seen', v, at, callMs: at - startAt, l1Hits: cache.stats().l1Hits });
+      emit({ event: 'seen', v, at, callMs: at - startAt, droppedAt, l1Hits: cache.stats().l1Hits });
     }
     await new Promise(setImmediate);
   }
