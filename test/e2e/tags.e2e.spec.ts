@@ -218,11 +218,13 @@ describe.each<StoreKind>(['redis', 'memory'])('tags on the %s store', (store) =>
       // 'books' + one author tag per entry.
       expect(tagKeys).toHaveLength(21);
       const entryTtl = Number(await cli(redis, 'PTTL', `${prefix}:default:book:b0`));
+      const readAt = Date.now();
       for (const key of tagKeys) {
         const ttl = Number(await cli(redis, 'PTTL', key));
         expect(ttl).toBeGreaterThan(0);
         expect(ttl).toBeLessThanOrEqual(60_000);
-        expect(ttl).toBeGreaterThanOrEqual(entryTtl - 1_000);
+        // Both TTLs run down while the keys are read one by one (a redis-cli each, slow on a loaded box).
+        expect(ttl).toBeGreaterThanOrEqual(entryTtl - (Date.now() - readAt) - 50);
       }
     });
 
