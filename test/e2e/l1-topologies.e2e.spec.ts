@@ -252,6 +252,40 @@ describe('L1 on a Redis Cluster (3 masters, 3 replicas)', () => {
     for (const id of ids) await servesOnly(b, id, `${id}-r3`);
   });
 
+  it('a slot moved to another master (MIGRATE, SETSLOT) while B holds its key: B follows it, writes there reach B', async () => {
+    const prefix = uniquePrefix('l1-cluster-move');
+    const a = await instance(options(prefix, 'a'));
+    const b = await instance(options(prefix, 'b-move'));
+    const { ids, owners } = await idsOnEveryMaster(prefix);
+    setDb(ids, 'm1');
+    await holdInL1(b, ids);
+    const [id] = ids;
+    const key = `${prefix}:default:item:${id}`;
+    const source = owners.get(id)!;
+    const target = [...new Set(owners.values())].find((node) => node !== source)!;
+    const topology = await cluster.topology();
+    const idOf = (node: RedisServerHandle) => topology.find((view) => view.server === node)!.id;
+    const slot = await source.command('CLUSTER', 'KEYSLOT', key);
+    await target.command('CLUSTER', 'SETSLOT', slot, 'IMPORTING', idOf(source));
+    await source.command('CLUSTER', 'SETSLOT', slot, 'MIGRATING', idOf(target));
+    const keys = (await source.command('CLUSTER', 'GETKEYSINSLOT', slot, '100')).split('\n').filter(Boolean);
+    expect(keys).toContain(key);
+    const moved = await source.command('MIGRATE', '127.0.0.1', String(target.port), '', '0', '5000', 'KEYS', ...keys);
+    expect(moved).toBe('OK');
+    for (const node of topology.filter((view) => view.role === 'master'))
+      await node.server!.command('CLUSTER', 'SETSLOT', slot, 'NODE', idOf(target));
+    expect(await eventually(5_000, async () => (await ownerOf(key)) === target)).toBe(true);
+    // The entry moved as it was; B, reading it where it lives now, still serves m1, then A's write.
+    await servesOnly(b, id, `${id}-m1`);
+    await holdInL1(b, [id]);
+    await a.cache.set(`item:${id}`, { id, title: `${id}-m2` });
+    await servesOnly(b, id, `${id}-m2`);
+    await holdInL1(b, setDb([id], 'm2'));
+    db.set(id, `${id}-m3`);
+    await target.command('DEL', key);
+    await servesOnly(b, id, `${id}-m3`);
+  }, 30_000);
+
   it('CLUSTER FAILOVER on a replica: B serves no stale value afterwards and its L1 hits resume', async () => {
     const prefix = uniquePrefix('l1-cluster-failover');
     const a = await instance(options(prefix, 'a'));
