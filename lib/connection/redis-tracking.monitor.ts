@@ -92,7 +92,10 @@ export class TrackingMonitor {
           if (state === 'live' && epoch === this.epoch && !this.closed && !this.serving) {
             this.serving = true;
             this.listener.live(true);
-          } else if (state === 'incomplete') this.later();
+          } else if (state === 'incomplete' || state === 'waiting') {
+            // 'waiting' is woken by a connection's 'ready'; looking again also covers one that never says so.
+            this.later();
+          }
         },
         (error: unknown) => {
           this.errors.warn('tracking', `could not confirm client tracking yet, the L1 is off: ${describeError(error)}`);
