@@ -22,6 +22,9 @@ export interface L1Stats {
  */
 export const L1_SHAREABLE: unique symbol = Symbol('nestjs-readthrough.l1-shareable');
 
+/** Invalidated keys remembered while reads are in flight, at most. */
+const MAX_DIRTY_KEYS = 10_000;
+
 /** One L1 entry: the stored bytes (a fresh copy is decoded per hit) or, with `shareValues` or an {@link L1_SHAREABLE} value, the decoded entry. */
 interface Held {
   readonly raw: Buffer | string;
@@ -49,7 +52,10 @@ export class L1Cache implements InvalidationListener {
   private readonly byTag = new Map<string, Set<string>>();
   private seq = 0;
   private flushedAt = 0;
-  /** Reads in flight per key, and the sequence of the last invalidation of a key with reads in flight. */
+  /**
+   * Reads in flight per key, and the sequence of the last invalidation of any key (an entry's, or
+   * a tag key an entry in flight may carry) while reads were in flight.
+   */
   private readonly reading = new Map<string, number>();
   private readonly dirty = new Map<string, number>();
   private serving = false;
@@ -119,6 +125,7 @@ export class L1Cache implements InvalidationListener {
     else {
       this.reading.delete(key);
       this.dirty.delete(key);
+      if (this.reading.size === 0) this.dirty.clear();
     }
   }
 
@@ -131,7 +138,8 @@ export class L1Cache implements InvalidationListener {
     tagKeys: readonly string[] | undefined,
     now: number,
   ): void {
-    if (!this.serving || readSeq < this.flushedAt || (this.dirty.get(key) ?? -1) >= readSeq) return;
+    if (!this.serving || readSeq < this.flushedAt || this.changedSince(key, readSeq)) return;
+    if (tagKeys) for (const tag of tagKeys) if (this.changedSince(tag, readSeq)) return;
     const ttl = Math.min(entry.freshUntil - now, this.options.ttlMs || Infinity);
     if (ttl <= 0) return;
     const held: Held = {
@@ -154,7 +162,14 @@ export class L1Cache implements InvalidationListener {
   invalidate(key: string | null): void {
     if (key === null) return this.flush();
     this.seq++;
-    if (this.reading.has(key)) this.dirty.set(key, this.seq);
+    // Remembered for every read in flight: it may be of an entry carrying this key as a tag.
+    if (this.reading.size > 0) {
+      // Bounded under reads that never stop: past the bound, refuse every fill begun until now.
+      if (this.dirty.size >= MAX_DIRTY_KEYS) {
+        this.flushedAt = this.seq;
+        this.dirty.clear();
+      } else this.dirty.set(key, this.seq);
+    }
     if (this.entries.delete(key)) this.dropped();
     const tagged = this.byTag.get(key);
     if (tagged) {
@@ -172,6 +187,10 @@ export class L1Cache implements InvalidationListener {
   live(live: boolean): void {
     this.flush();
     this.serving = live;
+  }
+
+  private changedSince(key: string, readSeq: number): boolean {
+    return (this.dirty.get(key) ?? -1) >= readSeq;
   }
 
   private dropped(): void {
