@@ -188,6 +188,34 @@ describe('L1 on a Redis Cluster (3 masters, 3 replicas)', () => {
     await servesOnly(b, ids[0], `${ids[0]}-v4`);
   });
 
+  it('400 writes by A over keys on every master: after each, once the push is in, B reads the new version (0 stale)', async () => {
+    const prefix = uniquePrefix('l1-cluster-stress');
+    const a = await instance(options(prefix, 'a'));
+    const b = await instance(options(prefix, 'b-stress'));
+    const { ids } = await idsOnEveryMaster(prefix);
+    setDb(ids, '0');
+    await holdInL1(b, ids);
+    const hitsBefore = b.cache.stats().l1Hits!;
+    const flushesBefore = b.cache.stats().l1Flushes!;
+    let stale = 0;
+    for (let i = 1; i <= 400; i++) {
+      const id = ids[i % ids.length];
+      const title = `${id}-${i}`;
+      db.set(id, title);
+      if (i % 4 === 0) await a.cache.del(`item:${id}`);
+      else await a.cache.set(`item:${id}`, { id, title });
+      // The barrier: a GET in the key's slot on B's connection to that node; Redis sends every
+      // push queued for that connection before the reply, so after it B has handled the push.
+      await b.cache.get(`__barrier__:{${prefix}:default:item:${id}}`);
+      for (let n = 0; n < 3; n++) if ((await b.svc.item(id)).title !== title) stale++;
+    }
+    expect(stale).toBe(0);
+    // The L1 answered most of those reads (the first after each write goes to Redis and fills it).
+    expect(b.cache.stats().l1Hits! - hitsBefore).toBeGreaterThanOrEqual(700);
+    // Each write reached B as an invalidation of its key, not as a flush of everything.
+    expect(b.cache.stats().l1Flushes).toBe(flushesBefore);
+  }, 60_000);
+
   it("CLIENT KILL of B's connection to one node flushes B's L1; values stay right and L1 hits resume", async () => {
     const prefix = uniquePrefix('l1-cluster-kill');
     const a = await instance(options(prefix, 'a'));
