@@ -67,6 +67,7 @@ export function clusterTracking(cluster: TrackableCluster, useReplicas: boolean)
       .join(',');
   const layout = (): string => `${addresses(cluster.masters)}|${addresses(cluster.replicas)}`;
   let timer: NodeJS.Timeout | undefined;
+  const listeners: (() => void)[] = [];
   /** The lists the last complete set was taken from: what a confirmation is about. */
   let confirmed = '';
   return {
@@ -89,12 +90,13 @@ export function clusterTracking(cluster: TrackableCluster, useReplicas: boolean)
     onChange(listener) {
       cluster.on('node-connect', listener);
       cluster.on('node-disconnect', listener);
+      listeners.push(listener);
       // A swap of roles among nodes that all keep their client (a failover with useReplicas)
       // emits no node event; the lists tell.
-      timer = setInterval(() => {
+      timer ??= setInterval(() => {
         if (confirmed === '' || layout() === confirmed) return;
         confirmed = '';
-        listener();
+        for (const changed of listeners) changed();
       }, LAYOUT_CHECK_MS).unref();
     },
     close: () => clearInterval(timer),
