@@ -200,7 +200,9 @@ function selectContenders(all) {
   // `=id` names one contender exactly; anything else is an id or a name substring.
   const named = (c) =>
     only.some((s) =>
-      s.startsWith('=') ? c.id.toLowerCase() === s.slice(1) : c.id.toLowerCase() === s || c.name.toLowerCase().includes(s),
+      s.startsWith('=')
+        ? c.id.toLowerCase() === s.slice(1)
+        : c.id.toLowerCase() === s || c.name.toLowerCase().includes(s),
     );
   return all.filter((c) => c.ceiling || (only.length === 0 ? !c.optional : named(c)));
 }
