@@ -15,7 +15,8 @@
 //
 // Knobs (environment): HTTP_BENCH_AMOUNT (20000), HTTP_BENCH_WARMUP (5000),
 // HTTP_BENCH_CONNECTIONS (10), BENCH_ROUNDS (3), HTTP_BENCH_PIN (1; 0 = let the scheduler place
-// the processes).
+// the processes), HTTP_BENCH_OUT (http-latest: writes results/<name>.md and .json),
+// HTTP_BENCH_FLOOR (1; 0 leaves out the hit-floor contender, an interceptor sending constant bytes).
 import { pin } from './lib/child-process.mjs';
 import { fork } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -38,8 +39,10 @@ const WARMUP = intFromEnv('HTTP_BENCH_WARMUP', 5_000);
 const CONNECTIONS = intFromEnv('HTTP_BENCH_CONNECTIONS', 10);
 const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
 const ORDER = ['ceiling', 'readthrough', 'readthroughL1', 'cacheManager'];
+if (process.env.HTTP_BENCH_FLOOR !== '0') ORDER.splice(3, 0, 'floor');
 const WATCHDOG_MS = 10 * 60 * 1000;
 const PIN = process.env.HTTP_BENCH_PIN !== '0';
+const OUT = process.env.HTTP_BENCH_OUT || 'http-latest';
 
 /**
  * Pins every thread of `pid` to one CPU with taskset; false when that is not possible here.
@@ -432,6 +435,22 @@ async function main() {
         paired: fmtX(l1.pairedCpuVsCeiling),
         met: l1.cpuUsPerReq <= TARGET_L1_CPU_VS_CEILING * ceiling.cpuUsPerReq,
       },
+      ...(byName.floor
+        ? [
+            {
+              what: 'hit floor (no cache: constant bytes at end()) vs ceiling: the least an interceptor hit costs (no target)',
+              value: fmtX(byName.floor.cpuUsPerReq / ceiling.cpuUsPerReq),
+              paired: fmtX(byName.floor.pairedCpuVsCeiling),
+              met: true,
+            },
+            {
+              what: 'l1: true vs the hit floor: what the cache adds over it (no target)',
+              value: `${fmtUs(l1.cpuUsPerReq)} vs ${fmtUs(byName.floor.cpuUsPerReq)} µs (${fmtX(l1.cpuUsPerReq / byName.floor.cpuUsPerReq)})`,
+              paired: fmtX(paired('readthroughL1', 'floor', 'cpuUsPerReq')),
+              met: true,
+            },
+          ]
+        : []),
       {
         what: 'l1: true: req/s vs ceiling (no target)',
         value: fmtX(l1.reqPerSec / ceiling.reqPerSec),
@@ -534,9 +553,9 @@ async function main() {
     console.log('');
     console.log(md);
     await mkdir(join(here, 'results'), { recursive: true });
-    await writeFile(join(here, 'results', 'http-latest.md'), md);
+    await writeFile(join(here, 'results', `${OUT}.md`), md);
     await writeFile(
-      join(here, 'results', 'http-latest.json'),
+      join(here, 'results', `${OUT}.json`),
       JSON.stringify(
         {
           date: new Date().toISOString(),
@@ -554,7 +573,7 @@ async function main() {
         2,
       ) + '\n',
     );
-    console.log(`wrote results/http-latest.md and results/http-latest.json (${elapsedS.toFixed(0)} s)`);
+    console.log(`wrote results/${OUT}.md and results/${OUT}.json (${elapsedS.toFixed(0)} s)`);
     if (notes.some((n) => n.includes('void'))) process.exitCode = 1;
   } finally {
     for (const [name, server] of servers) {

@@ -80,6 +80,59 @@ export const CONTENDERS = {
     },
   },
 
+  /**
+   * The floor of any hit answered by an interceptor behind the guards (issue 13): Nest's
+   * interceptor pipeline, one promise hop, no key, no lookup, and the constant bytes sent at the
+   * Node response's end() (one method patched, five headers). What a cache hit can at best cost
+   * on this route; the ceiling's handler and JSON serialization are what it skips.
+   */
+  floor: {
+    label: 'hit floor (interceptor sending constant bytes at end())',
+    how:
+      "`@Get(':id')` + `@UseInterceptors(FloorInterceptor)`: the interceptor returns `from(Promise.resolve(undefined))` and " +
+      "patches the response's `end` to set Content-Type, X-Cache, Age, ETag and Content-Length and send the 1 KB body; no cache, no key",
+    async build() {
+      const { common, core, paths } = await loadLibraryWithNest();
+      const { from } = await import('rxjs');
+      const { Controller, Get, Injectable, Module, Param, UseInterceptors } = common;
+      const counters = { handlerRuns: 0 };
+      const ETAG = 'W/"400-floor"';
+
+      class FloorInterceptor {
+        intercept(context) {
+          const res = context.switchToHttp().getResponse();
+          const end = res.end;
+          res.end = function floorEnd() {
+            this.setHeader('content-type', 'application/json; charset=utf-8');
+            this.setHeader('x-cache', 'HIT');
+            this.setHeader('age', '0');
+            this.setHeader('etag', ETAG);
+            this.setHeader('content-length', String(Buffer.byteLength(EXPECTED_BODY)));
+            return end.call(this, EXPECTED_BODY);
+          };
+          return from(Promise.resolve(undefined));
+        }
+      }
+      Injectable()(FloorInterceptor);
+
+      class FloorItemController {
+        async get(_id) {
+          counters.handlerRuns++;
+          return makeValue(ITEM_ID);
+        }
+      }
+      decorateMethod(FloorItemController, 'get', [Get(':id'), UseInterceptors(FloorInterceptor)]);
+      Param('id')(FloorItemController.prototype, 'get', 0);
+      Controller('item')(FloorItemController);
+
+      class FloorModule {}
+      Module({ controllers: [FloorItemController], providers: [FloorInterceptor] })(FloorModule);
+
+      const app = await core.NestFactory.create(FloorModule, { logger: false });
+      return { app, counters, nest: nestVersions(paths.nestCore, paths.platformExpress) };
+    },
+  },
+
   /** @nestjs/cache-manager's CacheInterceptor on @keyv/redis. */
   cacheManager: {
     label: '@nestjs/cache-manager CacheInterceptor + @keyv/redis',
