@@ -44,7 +44,10 @@ describe.each(PLATFORMS)('HTTP freshness and tags on %s', (platform, makeAdapter
     await http().get('/fresh/token/2000');
     expect(Number(await cli(redis, 'PTTL', `${prefix}:default:token:2000`))).toBeLessThanOrEqual(2_000);
     await http().get('/fresh/token/0');
-    expect((await http().get('/fresh/token/0')).headers['x-cache']).toBe('MISS');
+    // Not stored, so never a HIT. The first response leaves before its load has taken back the
+    // key's write marker; on a loaded box the second request can join that load, which stored
+    // nothing, and then runs its handler uncached (BYPASS) instead of as a MISS.
+    expect(['MISS', 'BYPASS']).toContain((await http().get('/fresh/token/0')).headers['x-cache']);
     expect(await cli(redis, 'EXISTS', `${prefix}:default:token:0`)).toBe('0');
     expect(counter.of('token')).toBe(4);
   });
