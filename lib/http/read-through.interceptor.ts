@@ -8,7 +8,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { from, lastValueFrom, type Observable } from 'rxjs';
+import { lastValueFrom, Observable } from 'rxjs';
 import { CacheKeyBuilder } from '../keys/cache-key.builder.js';
 import { readPath } from '../keys/key-template.compiler.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
@@ -115,7 +115,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
       this.setHeaders(context, route, { status: 'BYPASS' });
       return next.handle();
     }
-    return from(this.serve(context, next, route, key, tags));
+    return settled(this.serve(context, next, route, key, tags));
   }
 
   /**
@@ -276,4 +276,17 @@ export class ReadThroughInterceptor implements NestInterceptor {
       },
     });
   }
+}
+
+/** The value of `promise` as an Observable: rxjs `from(promise)` with one `then` on the hit path instead of two. */
+function settled<T>(promise: Promise<T>): Observable<T> {
+  return new Observable<T>((subscriber) => {
+    promise.then(
+      (value) => {
+        subscriber.next(value);
+        subscriber.complete();
+      },
+      (error: unknown) => subscriber.error(error),
+    );
+  });
 }
