@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-options.error.js';
 import { RedisCacheConnectionError } from '../errors/redis-cache-connection.error.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
@@ -15,6 +16,7 @@ import { RedisChannelSubscriber } from './redis-channel.subscriber.js';
 import { RedisCommandLane } from './redis-command.lane.js';
 import { TrackingMonitor, type TrackingListener } from './redis-tracking.monitor.js';
 import type { TrackingSource } from './redis-tracking.sources.js';
+import { trackingRefusal } from './redis-tracking.refusal.js';
 import { CacheEventsHub } from '../events/cache-events.hub.js';
 
 export type { RedisExecutionClient } from './redis-clients.factory.js';
@@ -120,11 +122,16 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
     if (clients.tracking) for (const listener of this.trackingListeners) this.startTracking(clients.tracking, listener);
     this.commands.attach(clients.commands, () => clients.scanNodes());
     this.subscriber.attach(() => clients.subscriber());
+    // With l1, a server that refuses tracking in the handshake would leave the cache down for good.
+    let refused: (reason: string) => void = () => undefined;
+    const refusal = new Promise<string>((resolve) => (refused = resolve));
     for (const client of this.connections()) {
       // Without an 'error' listener node-redis rethrows socket errors and crashes the process.
-      client.on('error', (error) =>
-        this.errors.warn('client-error', `Redis connection error: ${describeError(error)}`),
-      );
+      client.on('error', (error) => {
+        const reason = trackingPrefix === undefined ? undefined : trackingRefusal(error);
+        if (reason !== undefined) refused(reason);
+        this.errors.warn('client-error', `Redis connection error: ${describeError(error)}`);
+      });
     }
     const connecting = Promise.all(this.connections().map((client) => client.connect()));
     // The connect promise stays pending while node-redis keeps retrying; keep a handler on it.
@@ -132,7 +139,20 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
       // Destroying a client that never connected rejects its connect(): not news at shutdown.
       if (!this.closing) this.errors.warn('connect', `Redis connect failed: ${describeError(error)}`);
     });
-    const connected = await Promise.race([connecting.then(() => true), delay(BOOTSTRAP_CONNECT_WAIT_MS, false)]);
+    const connected = await Promise.race([
+      connecting.then(() => true),
+      delay(BOOTSTRAP_CONNECT_WAIT_MS, false),
+      refusal,
+    ]);
+    if (typeof connected === 'string') {
+      this.closing = true;
+      await this.destroy();
+      throw new InvalidRedisCacheOptionsError(
+        'l1',
+        `the Redis server refused what keeps the L1 coherent, RESP3 client tracking (${connected})`,
+        'let this connection run HELLO 3 and CLIENT TRACKING (Redis 6 or newer, ACL +hello +client|tracking, no proxy that strips RESP3), or remove l1',
+      );
+    }
     if (connected) return;
     if (this.options.requireConnectionOnBootstrap) {
       this.closing = true;

@@ -262,6 +262,26 @@ describe('L1 options that cannot be honoured', () => {
     ).rejects.toThrow(/"l1".*replicaPoolSize/s);
   });
 
+  it('a server that refuses client tracking fails bootstrap naming l1; the same connection without l1 caches', async () => {
+    // An ACL user that may do everything but CLIENT TRACKING (as a restricted user or a proxy would).
+    await server.command('ACL', 'SETUSER', 'notrack', 'on', '>pw', '~*', '&*', '+@all', '-client|tracking');
+    const url = server.url.replace('redis://', 'redis://notrack:pw@');
+    const started = Date.now();
+    const refused = modules.boot(cacheTestingModule({ url, prefix: uniquePrefix('nt'), l1: true }, [ItemService]));
+    await expect(refused).rejects.toThrow(/"l1".*refused.*client\|tracking.*Fix: /s);
+    await expect(refused).rejects.toMatchObject({ code: 'E_REDIS_CACHE_INVALID_OPTIONS', field: 'l1' });
+    // Refused on the server's answer, not after waiting out the connect timeout.
+    expect(Date.now() - started).toBeLessThan(1_500);
+    const ref = await modules.boot(
+      cacheTestingModule({ url, prefix: uniquePrefix('nt'), operationTimeout: '5s' }, [ItemService]),
+    );
+    const svc = ref.get(ItemService);
+    await svc.item('n');
+    await svc.item('n');
+    expect(svc.runs).toBe(1);
+    expect(ref.get(RedisCacheService).stats().hits).toBe(1);
+  });
+
   it('a method asking for l1 when the module has none fails bootstrap', async () => {
     @Injectable()
     class Wants {
