@@ -81,24 +81,11 @@ export class EntryReader {
     fill: ((raw: Buffer | string, entry: CacheEntry) => void) | undefined,
     next: (found: Lookup) => R | PromiseLike<R>,
   ): Promise<R> {
-    let reply: Promise<Buffer | string | null>;
-    if (tagRead.keys) {
-      // The tag versions travel with the GET: a tagged hit costs one more command, not one more round trip.
-      reply = Promise.all([this.fetch(key, policy.codec), this.ledger.current(tagRead.keys)]).then(
-        ([bytes, versions]) => {
-          tagRead.versions = versions;
-          return bytes;
-        },
-      );
-    } else {
-      reply = this.fetch(key, policy.codec);
-    }
-    return reply.then(
+    return this.reply(key, policy, tagRead).then(
       (raw) => {
         // A compressed entry met by a text read (see fetchBytesIfNeeded): read again, as bytes.
         if (typeof raw === 'string' && policy.codec.needsBytes(raw)) {
-          return this.store
-            .get(key)
+          return rejecting(() => this.store.get(key))
             .then(
               (bytes) => this.settle(key, policy, accept, tagRead, fill, bytes),
               (error: unknown) => this.failed(policy, error),
@@ -110,6 +97,26 @@ export class EntryReader {
       },
       (error: unknown) => next(this.failed(policy, error)),
     );
+  }
+
+  /**
+   * The store's answer for {@link lookupL2}; with tag keys their versions travel with the GET (a
+   * tagged hit costs one more command, not one more round trip). A store that throws instead of
+   * rejecting (a custom one) is read as a rejection, so the call still fails open.
+   */
+  private reply(key: string, policy: ReadThroughPolicy, tagRead: TagRead): Promise<Buffer | string | null> {
+    // try/catch rather than rejecting(): no closure per hit.
+    try {
+      if (!tagRead.keys) return this.fetch(key, policy.codec);
+      return Promise.all([this.fetch(key, policy.codec), this.ledger.current(tagRead.keys)]).then(
+        ([bytes, versions]) => {
+          tagRead.versions = versions;
+          return bytes;
+        },
+      );
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
   /** A store read failed: counted and logged; `'unavailable'` when failing open, else the error. */
@@ -232,6 +239,15 @@ export class EntryReader {
   private async fetchBytesIfNeeded(key: string, codec: CacheEntryCodec): Promise<Buffer | string | null> {
     const raw = await this.fetch(key, codec);
     return typeof raw === 'string' && codec.needsBytes(raw) ? this.store.get(key) : raw;
+  }
+}
+
+/** `read()`, with a synchronous throw (a custom store's) turned into a rejection. */
+function rejecting<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return read();
+  } catch (error) {
+    return Promise.reject(error as Error);
   }
 }
 

@@ -92,8 +92,10 @@ export class ReadThroughExecutor {
     // Untagged calls (most) share one read record: only a call with tag keys gets versions written.
     const read: TagRead = tagKeys ? { keys: tagKeys, versions: undefined } : UNTAGGED;
     // A revalidation (forceFresh, @CachePut, refresh) skips the read and stores what it loads.
-    const found = source.revalidate ? 'miss' : await this.reader.lookup(key, policy, source.accept, read, asFound);
-    return this.answer(key, policy, source, ticket, read, found);
+    if (source.revalidate) return this.answer(key, policy, source, ticket, read, 'miss');
+    return this.reader.lookup(key, policy, source.accept, read, (found) =>
+      this.answer(key, policy, source, ticket, read, found),
+    );
   }
 
   /**
@@ -226,9 +228,6 @@ export class ReadThroughExecutor {
 export function valueOf<T>(outcome: ReadThroughOutcome<T>): T {
   return outcome.value;
 }
-
-/** {@link ReadThroughExecutor.run}'s continuation of a lookup: it awaits what was found. */
-const asFound = (found: Lookup): Lookup => found;
 
 /** The tag read of every untagged call: no keys, so no versions are ever written to it. */
 const UNTAGGED: TagRead = Object.freeze({ keys: undefined, versions: undefined }) as TagRead;

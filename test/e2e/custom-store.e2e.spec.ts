@@ -96,6 +96,31 @@ describe('a custom store passed as store', () => {
     }
   });
 
+  it('a store whose reads throw synchronously fails open: the method runs, its value comes back, the error is counted', async () => {
+    class ThrowingReads extends RecordingStore {
+      override get = (): Promise<Buffer | null> => {
+        throw new Error('store down');
+      };
+      override getText = (): Promise<string | null> => {
+        throw new Error('store down');
+      };
+    }
+    const ref = await Test.createTestingModule({
+      imports: [RedisCacheModule.forRoot({ store: new ThrowingReads() })],
+      providers: [PricesService],
+    }).compile();
+    await ref.init();
+    try {
+      const prices = ref.get(PricesService);
+      expect(await prices.price('abcd')).toBe(4);
+      expect(await ref.get(RedisCacheService).wrap('w', async () => 'fresh')).toBe('fresh');
+      expect(prices.runs).toBe(1);
+      expect(ref.get(RedisCacheService).stats()).toMatchObject({ hits: 0, storeErrors: 2 });
+    } finally {
+      await ref.close();
+    }
+  });
+
   it('is refused at bootstrap when it lacks part of the contract, naming what', () => {
     const partial = { kind: 'partial', get: async () => null, getText: async () => null };
     expect(() => resolveRedisCacheOptions({ store: partial as never })).toThrow(InvalidRedisCacheOptionsError);
