@@ -1,6 +1,6 @@
 import { KeyShapeClaims } from './key-shape.claims.js';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { CACHE_EVICT_BINDINGS, getCacheEvictMetadata } from '../decorators/cache-evict.decorator.js';
 import { CACHE_PUT_BINDINGS, getCachePutMetadata } from '../decorators/cache-put.decorator.js';
@@ -23,6 +23,7 @@ import { bindCachePut } from './cache-put.binder.js';
 import type { MethodBinderContext } from './method-binder.context.js';
 import { methodShape } from './method-templates.js';
 import { providerIdentity } from './provider-identity.util.js';
+import { RouteInterceptorCheck } from './route-interceptor.check.js';
 import { bindReadThrough } from './read-through.binder.js';
 import { ReadThroughRegistry } from './read-through.registry.js';
 import { declaredRouteParams } from './route-params.util.js';
@@ -61,6 +62,7 @@ export class ReadThroughExplorer implements OnModuleInit {
     registry: ReadThroughRegistry,
     evictor: CacheEvictor,
     @Inject(RESOLVED_REDIS_CACHE_OPTIONS) options: ResolvedRedisCacheOptions,
+    private readonly moduleRef: ModuleRef,
   ) {
     const warnings = new ThrottledLogger(this.logger);
     this.context = { options, executor, registry, evictor, logger: this.logger, warnings };
@@ -72,8 +74,13 @@ export class ReadThroughExplorer implements OnModuleInit {
     this.compileRoutes();
   }
 
-  /** Compiles every controller route's policy and eviction now, so a bad route key fails bootstrap. */
+  /**
+   * Compiles every controller route's policy and eviction now, so a bad route key fails
+   * bootstrap, and warns about decorated routes that `ReadThroughInterceptor` does not reach.
+   */
   private compileRoutes(): void {
+    // Read at init, not construction: global interceptors are registered in between.
+    const interceptors = new RouteInterceptorCheck(this.moduleRef);
     for (const wrapper of this.discovery.getControllers()) {
       const instance: unknown = wrapper.instance;
       if (!instance || typeof instance !== 'object') continue;
@@ -104,6 +111,7 @@ export class ReadThroughExplorer implements OnModuleInit {
         }
         const eviction = this.evictions.get(handler, controller);
         if (eviction) this.checkRouteParams(label, 'keys', eviction.paramNames, handler, controller, module);
+        interceptors.warnIfUnbound(this.logger, label, handler, controller, { route, eviction });
       }
     }
   }

@@ -4,9 +4,11 @@
  * exactly one path (service explorer vs. interceptor).
  */
 import 'reflect-metadata';
-import { Controller, Get, Injectable, Param, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Injectable, Param, Put, UseInterceptors, type INestApplication } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
+import { CapturingLogger } from '@nestjs/testing';
+import { CacheEvict, ReadThrough, ReadThroughInterceptor } from '../../lib/index.js';
+import { loggedMessages } from '../helpers/nest-testing.helper.js';
 import { storedKeys } from '../helpers/redis-cli.helper.js';
 import { useTestRedis } from '../helpers/test-redis.js';
 import { Counter, PLATFORMS, trackHttpApps, type HttpApp } from './fixtures/http-app.js';
@@ -108,6 +110,41 @@ class ShopController {
   }
 }
 
+/** A write route whose eviction only ReadThroughInterceptor can run. */
+@Controller('writes')
+class WritesController {
+  @Put(':id')
+  @CacheEvict('cat:{params.id}')
+  async update(@Param('id') id: string): Promise<{ id: string }> {
+    return { id };
+  }
+}
+
+/** The same write route, bound to a subclass of the interceptor. */
+class AuditedInterceptor extends ReadThroughInterceptor {}
+
+@Controller('audited-writes')
+@UseInterceptors(AuditedInterceptor)
+class AuditedWritesController {
+  @Put(':id')
+  @CacheEvict('cat:{params.id}')
+  async update(@Param('id') id: string): Promise<{ id: string }> {
+    return { id };
+  }
+}
+
+/** Captures what the app logs from init on (the apps are created with `logger: false`). */
+function capturing(logger: CapturingLogger): (app: INestApplication) => void {
+  return (app) => {
+    app.useLogger(logger);
+  };
+}
+
+/** The warnings about routes the interceptor does not reach. */
+function unboundWarnings(logger: CapturingLogger): string[] {
+  return loggedMessages(logger, 'warn').filter((m) => m.includes('needs ReadThroughInterceptor'));
+}
+
 /**
  * Checks a controller with `cached` and `plain` routes under `base`: `GET <base>/cached` is a MISS,
  * then a HIT with the first run's body (one run); `GET <base>/plain` runs on each of 3 requests
@@ -174,6 +211,58 @@ describe.each(PLATFORMS)('HTTP binding on %s', (platform, makeAdapter) => {
     });
 
     await expectCachedAndPlain({ http, counter }, '/global');
+  });
+
+  it('warns at bootstrap about a @ReadThrough route and a @CacheEvict route the interceptor does not reach', async () => {
+    const logger = new CapturingLogger();
+    await createApp(platform, makeAdapter(), {
+      controllers: [PerMethodController, WritesController, PerControllerController],
+      beforeInit: capturing(logger),
+    });
+
+    const warnings = unboundWarnings(logger);
+    expect(warnings).toHaveLength(2);
+    const readThrough = warnings.find((m) => m.startsWith('PerMethodController.unbound: @ReadThrough'));
+    expect(readThrough).toContain('nothing is cached');
+    expect(readThrough).toContain('@UseInterceptors(ReadThroughInterceptor)');
+    const evict = warnings.find((m) => m.startsWith('WritesController.update: @CacheEvict'));
+    expect(evict).toContain('nothing is evicted');
+    // The bound routes are not named: per method (PerMethodController.bound) and per controller.
+    expect(warnings.some((m) => m.includes('.bound') || m.includes('PerControllerController'))).toBe(false);
+  });
+
+  it.each([
+    ['APP_INTERCEPTOR', { providers: [{ provide: APP_INTERCEPTOR, useClass: ReadThroughInterceptor }] }],
+    [
+      'app.useGlobalInterceptors()',
+      {
+        providers: [ReadThroughInterceptor],
+        global: (app: INestApplication) => app.useGlobalInterceptors(app.get(ReadThroughInterceptor)),
+      },
+    ],
+  ])('does not warn when the interceptor is bound globally (%s)', async (_, binding) => {
+    const logger = new CapturingLogger();
+    await createApp(platform, makeAdapter(), {
+      controllers: [GlobalController, WritesController],
+      providers: binding.providers,
+      beforeInit: (app) => {
+        capturing(logger)(app);
+        if ('global' in binding) binding.global(app);
+      },
+    });
+
+    expect(unboundWarnings(logger)).toEqual([]);
+  });
+
+  it('does not warn for a route bound to a subclass of the interceptor', async () => {
+    const logger = new CapturingLogger();
+    await createApp(platform, makeAdapter(), {
+      controllers: [AuditedWritesController],
+      providers: [AuditedInterceptor],
+      beforeInit: capturing(logger),
+    });
+
+    expect(unboundWarnings(logger)).toEqual([]);
   });
 
   it('a cached route may call a cached service method; both caches work', async () => {
