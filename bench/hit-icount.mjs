@@ -14,12 +14,11 @@
 // Knobs: ICOUNT_WARMUP (20000), ICOUNT_OPS (20000), ICOUNT_CONCURRENCY (64), ICOUNT_KEEP=<dir>
 // (keep each dump as <dir>/<id>.callgrind, for callgrind_annotate). Needs valgrind;
 // uses a private redis-server on a free 127.0.0.1 port, like the other benches.
-import { execFileSync, fork } from 'node:child_process';
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intFromEnv } from './lib/bench-env.mjs';
+import { forkUnderCallgrind } from './lib/callgrind-child.mjs';
 import { startRedisServer } from './lib/redis-process.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -32,38 +31,28 @@ const ids = process.argv.slice(2).length ? process.argv.slice(2) : ['ceiling', '
 
 /** Runs one contender under callgrind and resolves its instructions per measured hit. */
 async function count(id, url) {
-  const outFile = join(tmpdir(), `hit-icount-${process.pid}-${id}.out`);
-  const child = fork(join(here, 'lib', 'hit-icount-worker.mjs'), [id, url, JSON.stringify(config)], {
-    execPath: 'valgrind',
-    execArgv: ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outFile}`, process.execPath],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  const messages = [];
-  let waiting;
-  child.on('message', (m) => (waiting ? (waiting(m), (waiting = undefined)) : messages.push(m)));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const next = () =>
-    messages.length
-      ? Promise.resolve(messages.shift())
-      : Promise.race([new Promise((r) => (waiting = r)), exited.then(() => ({ type: 'exited' }))]);
-  const pid = String(child.pid);
+  const worker = forkUnderCallgrind(join(here, 'lib', 'hit-icount-worker.mjs'), [id, url, JSON.stringify(config)], id);
   try {
-    const warm = await next();
+    const warm = await worker.next();
     if (warm.type !== 'warm') throw new Error(`${id}: ${warm.error ?? 'the worker stopped before warming up'}`);
-    execFileSync('callgrind_control', ['-i', 'on', pid], { stdio: 'ignore' });
-    child.send({ type: 'measure' });
-    const done = await next();
-    execFileSync('callgrind_control', ['-d', pid], { stdio: 'ignore' });
-    execFileSync('callgrind_control', ['-i', 'off', pid], { stdio: 'ignore' });
+    const {
+      instructions,
+      result: done,
+      dump,
+    } = await worker.count(() => {
+      worker.child.send({ type: 'measure' });
+      return worker.next();
+    });
     if (done.type !== 'measured') throw new Error(`${id}: ${done.error ?? 'the worker stopped while measuring'}`);
-    const dump = await readFile(`${outFile}.1`, 'utf8');
-    if (process.env.ICOUNT_KEEP) await writeFile(join(process.env.ICOUNT_KEEP, `${id}.callgrind`), dump);
-    return Number(/^summary: (\d+)/m.exec(dump)?.[1]) / config.ops;
+    if (process.env.ICOUNT_KEEP) {
+      await mkdir(process.env.ICOUNT_KEEP, { recursive: true });
+      await writeFile(join(process.env.ICOUNT_KEEP, `${id}.callgrind`), dump);
+    }
+    return instructions / config.ops;
   } finally {
-    if (child.exitCode === null) child.send({ type: 'close' });
-    await exited;
-    await rm(outFile, { force: true });
-    await rm(`${outFile}.1`, { force: true });
+    if (worker.child.exitCode === null) worker.child.send({ type: 'close' });
+    await worker.exited;
+    await worker.dispose();
   }
 }
 
