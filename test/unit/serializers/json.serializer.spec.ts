@@ -40,6 +40,9 @@ describe('JsonSerializer', () => {
       ['prototype in an array item', '{"b":[{"prototype":2,"c":3}]}'],
       ['__proto__ behind JSON escapes', '{"\\u005f_proto__":{"polluted":1},"a":1}'],
       ['constructor behind JSON escapes', '{"\\u0063onstructor":{"name":"Forged"},"a":1}'],
+      ['prototype behind a JSON escape in its middle', '{"x":[{"prot\\u006ftype":{"polluted":1}}]}'],
+      ['__proto__ as the last key of deep nesting', '{"a":[[[{"b":{"__proto__":{"polluted":1}}}]]]}'],
+      ['constructor as the only key', '{"constructor":1}'],
     ])('throws for %s (the envelope turns that into a refused entry) and leaves Object.prototype alone', (_, text) => {
       expect(() => decode(text)).toThrow(/could pollute prototypes/);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
