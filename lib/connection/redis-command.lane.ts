@@ -2,29 +2,15 @@ import type { Logger } from '@nestjs/common';
 import { ErrorReply } from 'redis';
 import { RedisCacheConnectionError } from '../errors/redis-cache-connection.error.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
-import { CircuitBreaker, type CircuitState } from '../utils/circuit-breaker.util.js';
+import type { CircuitBreaker, CircuitState } from '../utils/circuit-breaker.util.js';
 import type { BufferCommands, CacheCommands, ScanNode } from './redis-clients.factory.js';
 import type { TrackedConnection } from './redis-tracking.sources.js';
 import { CommandWindow } from './redis-command.window.js';
 import { sweepPrefix } from './redis-prefix.sweep.js';
+import { COMPARE_AND_DELETE, COMPARE_AND_EXPIRE, PREPARE_WRITE, SET_IF_UNCHANGED } from './redis-lua.scripts.js';
+import { trackingFlags } from './redis-tracking.reply.js';
+import { breakerOpen, createLaneBreaker } from './redis-lane.breaker.js';
 import type { CacheEventsHub } from '../events/cache-events.hub.js';
-
-/** Releases a lock only for its owner, so a slow holder never deletes a successor's lock. */
-const COMPARE_AND_DELETE =
-  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
-/** Renews a lock only for its owner, so a holder whose lock passed on never extends a successor's. */
-const COMPARE_AND_EXPIRE =
-  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
-
-/**
- * The first step of a fenced write (see `CacheStore.prepareWrite`): an absent key gets the
- * caller's marker, and the reply is the SHA-1 of what the key holds, to compare at write time.
- */
-const PREPARE_WRITE =
-  "local v = redis.call('GET', KEYS[1]) if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) v = ARGV[1] end return redis.sha1hex(v)";
-/** Writes only if the key still holds what `PREPARE_WRITE` hashed: an eviction or newer write since wins. */
-const SET_IF_UNCHANGED =
-  "local v = redis.call('GET', KEYS[1]) if v and redis.sha1hex(v) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end return 0";
 
 /**
  * The cache's narrow Redis commands, on one multiplexed connection (pipelined: node-redis
@@ -44,16 +30,12 @@ export class RedisCommandLane {
 
   constructor(
     private readonly options: ResolvedRedisCacheOptions,
-    private readonly logger: Logger,
+    logger: Logger,
     /** Receives `breaker-open` / `breaker-closed`. */
-    private readonly events?: CacheEventsHub,
+    events?: CacheEventsHub,
   ) {
-    const breakerOptions = options.circuitBreaker;
-    const breaker = breakerOptions
-      ? new CircuitBreaker(breakerOptions.failureThreshold, breakerOptions.cooldownMs, (state, previous) =>
-          this.onBreakerChange(state, previous),
-        )
-      : undefined;
+    // The breaker reaches the window only once it opens, long after the window below exists.
+    const breaker = createLaneBreaker(options, logger, events, (error) => this.window.rejectWaiting(error));
     this.breaker = breaker;
     this.window = new CommandWindow(
       options.operationTimeoutMs,
@@ -247,35 +229,7 @@ export class RedisCommandLane {
     if (this.breaker && !this.breaker.allow()) return Promise.reject(breakerOpen(name));
     return this.window.submit(context, command, name);
   }
-
-  private onBreakerChange(state: CircuitState, previous: CircuitState): void {
-    if (state === 'open') {
-      const cooldownMs = this.options.circuitBreaker && this.options.circuitBreaker.cooldownMs;
-      this.logger.warn(
-        `Circuit breaker open (was ${previous}): skipping Redis for ${cooldownMs} ms, calls run uncached`,
-      );
-      // Queued commands would only be written to the Redis the breaker just gave up on.
-      this.window.rejectWaiting(breakerOpen('queued commands'));
-      if (previous !== 'open') this.events?.emit({ type: 'breaker-open', previous });
-    } else if (state === 'closed') {
-      this.logger.log(`Circuit breaker closed: Redis answered the probe, caching resumes`);
-      this.events?.emit({ type: 'breaker-closed' });
-    }
-  }
 }
 
 /** The one command a tracking check needs of a connection. */
 type TrackingProbe = Pick<TrackedConnection, 'sendCommand'>;
-
-function breakerOpen(name: string): RedisCacheConnectionError {
-  return new RedisCacheConnectionError(`Redis skipped: circuit breaker open after repeated failures (${name})`);
-}
-
-/** The `flags` of a CLIENT TRACKINGINFO reply: a RESP3 map (a Map or an object) or a RESP2 flat list. */
-function trackingFlags(reply: unknown): string[] {
-  let flags: unknown;
-  if (reply instanceof Map) flags = [...reply].find(([k]) => String(k) === 'flags')?.[1];
-  else if (Array.isArray(reply)) flags = reply[reply.findIndex((item) => String(item) === 'flags') + 1];
-  else if (typeof reply === 'object' && reply !== null) flags = (reply as Record<string, unknown>).flags;
-  return Array.isArray(flags) ? flags.map(String) : [];
-}
