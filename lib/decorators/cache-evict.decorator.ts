@@ -26,6 +26,14 @@ export interface CacheEvictOptions<A extends unknown[] = any[]> {
   all?: boolean;
   /** Evict before the method runs, so also when it throws. @default false: after it succeeded */
   beforeInvocation?: boolean;
+  /**
+   * What a placeholder that reads `undefined` names; give it the value the `@ReadThrough` whose
+   * entries this evicts has. `'bypass'`: no key (that reader never stored one), skipped with a
+   * warning, so a misspelled path is seen. `'empty'`: the entry every call without the value
+   * shares (`{0.shelf}` with no shelf), which is evicted.
+   * @default 'bypass'
+   */
+  missingKeyValue?: 'bypass' | 'empty';
 }
 
 /** What `@CacheEvict` records on the method, read by the explorer (providers) and the interceptor (routes). */
@@ -50,7 +58,7 @@ export interface CacheEvictMetadata {
  * Like `@ReadThrough`, it only records metadata and installs a thin wrapper; an instance created
  * outside Nest runs the plain method.
  *
- * @param keyOrOptions a key, several keys, or `{ keys?, tags?, namespace?, all?, beforeInvocation? }`
+ * @param keyOrOptions a key, several keys, or `{ keys?, tags?, namespace?, all?, beforeInvocation?, missingKeyValue? }`
  *
  * @example
  * @CacheEvict('book:{0.isbn}')

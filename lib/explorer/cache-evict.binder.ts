@@ -20,9 +20,9 @@ export function bindCacheEvict(
   const plan: EvictionPlan<unknown[]> = {
     label,
     namespace: resolved.namespace,
-    // Derived exactly like @ReadThrough keys (a placeholder that reads nothing skips that key).
-    keys: resolved.keys.map((key) => compileMethodKey(shape, key, undefined, 'CacheEvict', 'keys')),
-    tags: compileMethodTags(shape, resolved.tags, undefined, 'CacheEvict'),
+    // Derived exactly like @ReadThrough keys, with the same choice for a placeholder that reads nothing.
+    keys: resolved.keys.map((key) => compileMethodKey(shape, key, resolved.missingKeyValue, 'CacheEvict', 'keys')),
+    tags: compileMethodTags(shape, resolved.tags, resolved.missingKeyValue, 'CacheEvict'),
     all: resolved.all,
     beforeInvocation: resolved.beforeInvocation,
   };

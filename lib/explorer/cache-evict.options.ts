@@ -2,6 +2,7 @@ import type { CacheEvictKey, CacheEvictOptions } from '../decorators/cache-evict
 import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-options.error.js';
 import { resolveBoolean, resolveName } from '../options/redis-cache-options.resolver.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
+import type { MissingKeyValue } from '../keys/key-template.compiler.js';
 
 /** `@CacheEvict` options, validated at bootstrap; templates are compiled by the caller (method or route). */
 export interface ResolvedCacheEvictOptions {
@@ -10,9 +11,10 @@ export interface ResolvedCacheEvictOptions {
   readonly namespace: string;
   readonly all: boolean;
   readonly beforeInvocation: boolean;
+  readonly missingKeyValue: MissingKeyValue;
 }
 
-const KNOWN = new Set(['keys', 'tags', 'namespace', 'all', 'beforeInvocation']);
+const KNOWN = new Set(['keys', 'tags', 'namespace', 'all', 'beforeInvocation', 'missingKeyValue']);
 
 /** Validates what `@CacheEvict` recorded; `label` (`BooksService.update`) prefixes the field in errors. */
 export function resolveCacheEvictOptions(
@@ -60,6 +62,14 @@ export function resolveCacheEvictOptions(
       "give it a key ('book:{0}'), tags, or all: true",
     );
   }
+  const missing = options.missingKeyValue;
+  if (missing !== undefined && missing !== 'bypass' && missing !== 'empty') {
+    throw new InvalidRedisCacheOptionsError(
+      field('missingKeyValue'),
+      `expected 'bypass' or 'empty', got ${JSON.stringify(missing)}`,
+      "use the missingKeyValue of the @ReadThrough whose entries it evicts: 'bypass' (the default) or 'empty'",
+    );
+  }
   return {
     keys,
     tags,
@@ -69,5 +79,6 @@ export function resolveCacheEvictOptions(
       options.beforeInvocation === undefined
         ? false
         : resolveBoolean(field('beforeInvocation'), options.beforeInvocation),
+    missingKeyValue: missing ?? 'bypass',
   };
 }

@@ -47,8 +47,9 @@ export class CacheEvictor {
 
   /**
    * The keys and tags `plan` names for `root`. One that cannot be built (a placeholder that read
-   * nothing, a throwing key function) is skipped with a warning: the matching `@ReadThrough` call
-   * could not have built it either, so it ran uncached and stored nothing.
+   * nothing under `missingKeyValue: 'bypass'`, a throwing key function) is skipped with a
+   * warning: the matching `@ReadThrough` call could not have built it either, so it ran uncached
+   * and stored nothing. (Under `'empty'` the placeholder builds the shared key, which is evicted.)
    */
   targetsOf<Root>(plan: EvictionPlan<Root>, root: Root): EvictionTargets {
     const build = (part: (root: Root) => string, what: string): string | undefined => {

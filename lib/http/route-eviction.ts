@@ -90,7 +90,11 @@ export class RouteEvictionRegistry {
       }
       try {
         const { credentialHeaders, credentialQueryParams } = this.options.http;
-        return createRequestKeyFactory(template, { credentialHeaders, credentialQueryParams });
+        return createRequestKeyFactory(template, {
+          credentialHeaders,
+          credentialQueryParams,
+          missing: resolved.missingKeyValue,
+        });
       } catch (error) {
         throw new InvalidRedisCacheOptionsError(
           `${label}: ${field}`,

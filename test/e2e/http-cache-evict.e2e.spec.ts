@@ -97,6 +97,25 @@ class CatsController {
   async touch(@Param('id') _id: string): Promise<void> {}
 }
 
+/** A listing keyed by an optional query parameter: every request without it shares one entry. */
+@Controller('litters')
+@UseInterceptors(ReadThroughInterceptor)
+class LittersController {
+  constructor(private readonly counter: Counter) {}
+
+  @Get()
+  @ReadThrough('litters:{query.color}', '1m', { missingKeyValue: 'empty' })
+  async list(@Query('color') color?: string): Promise<{ color: string; n: number }> {
+    return { color: color ?? 'any', n: this.counter.hit(`litters:${color ?? ''}`) };
+  }
+
+  @Post()
+  @CacheEvict({ keys: 'litters:{query.color}', missingKeyValue: 'empty' })
+  async add(): Promise<{ ok: boolean }> {
+    return { ok: true };
+  }
+}
+
 @Controller('bad')
 @UseInterceptors(ReadThroughInterceptor)
 class UnknownParamController {
@@ -130,7 +149,7 @@ describe.each(PLATFORMS)('@CacheEvict on routes (%s)', (platform, makeAdapter) =
 
     async function boot() {
       const app = await createApp(platform, makeAdapter(), {
-        controllers: [CatsController],
+        controllers: [CatsController, LittersController],
         providers: [CatsService],
         cache: { store },
       });
@@ -179,6 +198,18 @@ describe.each(PLATFORMS)('@CacheEvict on routes (%s)', (platform, makeAdapter) =
       await http().get('/cats/1');
       await http().delete('/cats/1').expect(204);
       expect((await http().get('/cats/1')).headers['x-cache']).toBe('MISS');
+    });
+
+    it("missingKeyValue: 'empty' on both sides: a POST without ?color evicts the entry every request without it shares", async () => {
+      const { http } = await boot();
+      await http().get('/litters');
+      await http().get('/litters?color=red');
+      expect((await http().get('/litters')).headers['x-cache']).toBe('HIT');
+      await http().post('/litters').expect(201);
+      const after = await http().get('/litters');
+      expect(after.headers['x-cache']).toBe('MISS');
+      expect(after.body).toEqual({ color: 'any', n: 2 });
+      expect((await http().get('/litters?color=red')).headers['x-cache']).toBe('HIT');
     });
 
     it("@CacheEvict({ tags: ['cat:{params.id}'] }) invalidates the routes tagged with that cat, not the others", async () => {
