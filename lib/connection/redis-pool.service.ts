@@ -1,30 +1,19 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-options.error.js';
-import { RedisCacheConnectionError } from '../errors/redis-cache-connection.error.js';
+import type { RedisCacheConnectionError } from '../errors/redis-cache-connection.error.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
 import type { CircuitState } from '../utils/circuit-breaker.util.js';
-import { describeError } from '../utils/redact.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
-import {
-  createRedisClients,
-  type ManagedConnection,
-  type RedisClients,
-  type RedisExecutionClient,
-} from './redis-clients.factory.js';
+import { createRedisClients, type RedisClients, type RedisExecutionClient } from './redis-clients.factory.js';
 import { RedisChannelSubscriber } from './redis-channel.subscriber.js';
 import { RedisCommandLane } from './redis-command.lane.js';
+import { RedisConnectionLifecycle } from './redis-connection.lifecycle.js';
+import { executeOnLentConnection } from './redis-execute.lane.js';
 import { TrackingMonitor, type TrackingListener } from './redis-tracking.monitor.js';
 import type { TrackingSource } from './redis-tracking.sources.js';
-import { trackingRefusal } from './redis-tracking.refusal.js';
 import { CacheEventsHub } from '../events/cache-events.hub.js';
 
 export type { RedisExecutionClient } from './redis-clients.factory.js';
-
-/** How long bootstrap waits for the first connection before starting uncached. */
-const BOOTSTRAP_CONNECT_WAIT_MS = 2_000;
-/** How long `app.close()` lets in-flight commands drain before connections are destroyed. */
-const SHUTDOWN_DRAIN_MS = 2_000;
 
 /**
  * Owns the node-redis connections of one Nest application: connects at module init, drains and
@@ -54,7 +43,7 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
   /** @internal The subscriber connection for lock release announcements, opened on first use. */
   readonly subscriber = new RedisChannelSubscriber(this.errors);
   private clients: RedisClients | undefined;
-  private closing = false;
+  private readonly lifecycle: RedisConnectionLifecycle;
   private readonly trackingListeners: TrackingListener[] = [];
   private readonly monitors: TrackingMonitor[] = [];
 
@@ -63,6 +52,7 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
     events: CacheEventsHub,
   ) {
     this.commands = new RedisCommandLane(options, this.logger, events);
+    this.lifecycle = new RedisConnectionLifecycle(options, this.logger, this.errors);
   }
 
   /** State of the circuit breaker (`closed` when it is turned off). */
@@ -122,75 +112,18 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
     if (clients.tracking) for (const listener of this.trackingListeners) this.startTracking(clients.tracking, listener);
     this.commands.attach(clients.commands, () => clients.scanNodes());
     this.subscriber.attach(() => clients.subscriber());
-    // With l1, a server that refuses tracking in the handshake would leave the cache down for good.
-    let refused: (reason: string) => void = () => undefined;
-    const refusal = new Promise<string>((resolve) => (refused = resolve));
-    for (const client of this.connections()) {
-      // Without an 'error' listener node-redis rethrows socket errors and crashes the process.
-      client.on('error', (error) => {
-        const reason = trackingPrefix === undefined ? undefined : trackingRefusal(error);
-        if (reason !== undefined) refused(reason);
-        this.errors.warn('client-error', `Redis connection error: ${describeError(error)}`);
-      });
-    }
-    const connecting = Promise.all(this.connections().map((client) => client.connect()));
-    // The connect promise stays pending while node-redis keeps retrying; keep a handler on it.
-    connecting.catch((error: unknown) => {
-      // Destroying a client that never connected rejects its connect(): not news at shutdown.
-      if (!this.closing) this.errors.warn('connect', `Redis connect failed: ${describeError(error)}`);
-    });
-    const connected = await Promise.race([
-      connecting.then(() => true),
-      delay(BOOTSTRAP_CONNECT_WAIT_MS, false),
-      refusal,
-    ]);
-    if (typeof connected === 'string') {
-      this.closing = true;
-      await this.destroy();
-      throw new InvalidRedisCacheOptionsError(
-        'l1',
-        `the Redis server refused what keeps the L1 coherent, RESP3 client tracking (${connected})`,
-        'let this connection run HELLO 3 and CLIENT TRACKING (Redis 6 or newer, ACL +hello +client|tracking, no proxy that strips RESP3), or remove l1',
-      );
-    }
-    if (connected) return;
-    if (this.options.requireConnectionOnBootstrap) {
-      this.closing = true;
-      await this.destroy();
-      throw new RedisCacheConnectionError(
-        `Redis was not reachable within ${BOOTSTRAP_CONNECT_WAIT_MS} ms at bootstrap (requireConnectionOnBootstrap is set)`,
-      );
-    }
-    this.logger.warn(
-      `Redis is not reachable yet; the app starts and serves uncached until the connection is up (retrying in the background).`,
-    );
+    await this.lifecycle.connect(clients, trackingPrefix !== undefined);
   }
 
   /** @internal Nest lifecycle: lets in-flight commands drain, then closes every connection. */
   async onApplicationShutdown(): Promise<void> {
-    if (this.closing || !this.clients) return;
-    this.closing = true;
+    const clients = this.clients;
+    if (!clients || !this.lifecycle.beginClose()) return;
     // The L1 stops serving before its connections go; nothing of the L1's own has to drain.
     for (const monitor of this.monitors) monitor.close();
-    this.clients.tracking?.close();
+    clients.tracking?.close();
     await this.subscriber.close();
-    if (!this.clients.main.isReady) {
-      // Nothing can drain from a connection that is not up: do not make app.close() wait.
-      await this.destroy();
-      this.commands.dispose();
-      return;
-    }
-    const drained = await Promise.race([
-      Promise.all(this.connections().map((c) => c.close())).then(
-        () => true,
-        (error: unknown) => {
-          this.logger.warn(`Redis close failed, destroying connections: ${describeError(error)}`);
-          return false;
-        },
-      ),
-      delay(SHUTDOWN_DRAIN_MS, false),
-    ]);
-    if (!drained) await this.destroy();
+    await this.lifecycle.close(clients);
     this.commands.dispose();
   }
 
@@ -248,45 +181,9 @@ export class RedisPoolService implements OnModuleInit, OnApplicationShutdown {
    * @example
    * await pool.execute((client) => client.multi().incr('a').incr('b').exec());
    */
-  async execute<T>(fn: (client: RedisExecutionClient) => Promise<T>): Promise<T> {
-    const clients = this.clients;
-    if (!clients) throw this.commands.notConnected();
-    const pooled = clients.pool !== undefined;
-    // Fail fast like the cache commands: otherwise the pool waits its whole acquire timeout
-    // for a connection that cannot come while Redis is down.
-    if (pooled && !clients.main.isReady)
-      throw new RedisCacheConnectionError('Redis is not connected; execute() did not run its callback');
-    let lent = false;
-    try {
-      return await clients.lend(fn, () => (lent = true));
-    } catch (error) {
-      if (lent || !pooled) throw error;
-      throw new RedisCacheConnectionError(`no pooled Redis connection for execute(): ${describeError(error)}`, {
-        cause: error,
-      });
-    }
+  execute<T>(fn: (client: RedisExecutionClient) => Promise<T>): Promise<T> {
+    return executeOnLentConnection(this.clients, this.commands, fn);
   }
-
-  private connections(): ManagedConnection[] {
-    const clients = this.clients;
-    if (!clients) return [];
-    return clients.pool ? [clients.main, clients.pool] : [clients.main];
-  }
-
-  private async destroy(): Promise<void> {
-    this.clients?.tracking?.close();
-    for (const client of this.connections()) {
-      try {
-        await client.destroy();
-      } catch (error) {
-        this.logger.warn(`Redis destroy failed: ${describeError(error)}`);
-      }
-    }
-  }
-}
-
-function delay<T>(ms: number, value: T): Promise<T> {
-  return new Promise((resolve) => setTimeout(resolve, ms, value).unref());
 }
 
 export type { TrackingListener } from './redis-tracking.monitor.js';

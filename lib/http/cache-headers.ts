@@ -5,6 +5,7 @@ import { entryEtag } from './http-cache.entry.js';
 import type { CachedResponse } from './http-cache.types.js';
 import { headerText, type HttpRequest, type HttpResponse } from './http-request.access.js';
 import type { RequestCredentials } from './request-credentials.util.js';
+import type { ReplayContext } from './response.replay.js';
 import type { RoutePolicy } from './route-policy.registry.js';
 
 /**
@@ -13,12 +14,21 @@ import type { RoutePolicy } from './route-policy.registry.js';
  * re-share it), `public` only with `http.cacheControl`, never over one the route set itself.
  */
 export class CacheHeaders {
+  /** Names never stored (the cache status header). */
+  readonly excluded: ReadonlySet<string>;
+  /** What setHeaders (this class's `apply`) sets for a hit, taken back if the hit is refused. */
+  readonly own: ReplayContext;
+
   constructor(
     private readonly http: ResolvedHttpCacheOptions,
     private readonly credentials: RequestCredentials,
     private readonly adapterHost: HttpAdapterHost,
     private readonly clock: CacheClock = SYSTEM_CLOCK,
-  ) {}
+  ) {
+    const statusHeader = http.cacheStatusHeader;
+    this.excluded = new Set(statusHeader ? [statusHeader.toLowerCase()] : []);
+    this.own = { own: [...this.excluded, 'age', 'etag', 'cache-control'] };
+  }
 
   /** Sets the headers of `cached` on `res`. */
   apply(request: HttpRequest, res: HttpResponse, route: RoutePolicy, cached: CachedResponse): void {

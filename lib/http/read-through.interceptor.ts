@@ -8,30 +8,24 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { lastValueFrom, Observable } from 'rxjs';
+import { lastValueFrom, type Observable } from 'rxjs';
 import { CacheKeyBuilder } from '../keys/cache-key.builder.js';
-import { readPath } from '../keys/key-template.compiler.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { ReadThroughExecutor, type ReadThroughOutcome } from '../read-through/read-through.executor.js';
 import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
 import { describeError } from '../utils/redact.util.js';
+import { settled } from '../utils/settled-observable.util.js';
 import { ThrottledLogger } from '../utils/throttled-logger.util.js';
 import { CacheHeaders } from './cache-headers.js';
 import { RefreshClaims } from './refresh-claims.js';
-import { entryEtag, type ValidHttpEntry } from './http-cache.entry.js';
-import {
-  carriesBody,
-  headerText,
-  HttpRequestKeySource,
-  rawResponseOf,
-  requestOf,
-  responseOf,
-} from './http-request.access.js';
+import type { ValidHttpEntry } from './http-cache.entry.js';
+import { HttpRequestKeySource, requestOf, responseOf } from './http-request.access.js';
+import { admitsRequest, asksToRevalidate, requestTags } from './request.admission.js';
 import { RequestCredentials } from './request-credentials.util.js';
 import type { SentResponse } from './response.capture.js';
-import { replayEntry, type ReplayContext } from './response.replay.js';
-import { produceRoute, type Production } from './route-production.js';
-import type { CachedResponse, CacheStatus } from './http-cache.types.js';
+import { RouteProducer, type Production } from './route-production.js';
+import { cachedResponseOf, replayStoredEntry } from './stored-entry.answer.js';
+import type { CachedResponse } from './http-cache.types.js';
 import { RouteEvictionRegistry } from './route-eviction.js';
 import { RoutePolicyRegistry, type RoutePolicy } from './route-policy.registry.js';
 
@@ -70,8 +64,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
   private readonly keys: CacheKeyBuilder;
   private readonly headers: CacheHeaders;
   private readonly refreshes = new RefreshClaims();
-  private readonly excluded: ReadonlySet<string>;
-  private readonly ownHeaders: ReplayContext;
+  private readonly producer: RouteProducer;
   /** `@CacheEvict` of routes without `@ReadThrough`; injected as a property so subclass constructors stay as they are. */
   @Inject(RouteEvictionRegistry) @Optional() private readonly evictions?: RouteEvictionRegistry;
 
@@ -84,10 +77,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
     this.keys = new CacheKeyBuilder(options.prefix);
     const credentials = new RequestCredentials(options.http.credentialHeaders, options.http.credentialQueryParams);
     this.headers = new CacheHeaders(options.http, credentials, adapterHost, options.clock);
-    const statusHeader = options.http.cacheStatusHeader;
-    this.excluded = new Set(statusHeader ? [statusHeader.toLowerCase()] : []);
-    // What setHeaders sets for a hit, taken back if the hit is refused.
-    this.ownHeaders = { own: [...this.excluded, 'age', 'etag', 'cache-control'] };
+    this.producer = new RouteProducer(options, adapterHost, this.headers);
   }
 
   /** @internal Nest interceptor entry point. */
@@ -103,10 +93,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
     let tags: string[] | undefined;
     try {
       key = this.keys.build(route.policy.namespace, this.buildKey(context, route));
-      if (route.tags.length > 0) {
-        const source = new HttpRequestKeySource(requestOf(context), this.adapterHost.httpAdapter);
-        tags = route.tags.map((tag) => tag.build(source));
-      }
+      tags = requestTags(context, route, this.adapterHost.httpAdapter);
     } catch (error) {
       this.warnings.warn(
         `key:${route.label}`,
@@ -133,19 +120,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
    * `respectRequestCacheControl`, no `Cache-Control: no-store`.
    */
   protected isRequestCacheable(context: ExecutionContext, route: RoutePolicy): boolean {
-    const request = requestOf(context);
-    if (request.method !== 'GET' && request.method !== 'HEAD') return false;
-    if (!route.allowRequestBody && carriesBody(request)) return false;
-    if (
-      this.options.http.respectRequestCacheControl &&
-      /\bno-store\b/i.test(headerText(request.headers['cache-control']))
-    )
-      return false;
-    if (!this.headers.isPerPrincipal(request) || route.shared) return true;
-    if (!route.key.perPrincipal) return false;
-    // A key naming {user.id} while no guard set a user would put every caller under one key.
-    // The same reader as the key template, so the check and the key always see the same value.
-    return route.key.userPaths.every((path) => readPath(request.user, path) != null);
+    return admitsRequest(requestOf(context), route, this.headers, this.options.http.respectRequestCacheControl);
   }
 
   /**
@@ -180,9 +155,7 @@ export class ReadThroughInterceptor implements NestInterceptor {
     // A request that asked to revalidate, or the first one after a stale or early-refresh hit:
     // it runs the route and stores what it sends (see RefreshClaims).
     const revalidate =
-      (this.options.http.respectRequestCacheControl &&
-        /\bno-cache\b/i.test(headerText(request.headers['cache-control']))) ||
-      this.refreshes.take(key);
+      asksToRevalidate(request, this.options.http.respectRequestCacheControl) || this.refreshes.take(key);
     return new Promise<unknown>((resolve, reject) => {
       // Set when this request runs the handler: the leader hands the handler's value to the
       // pipeline as soon as it is there (the platform sends it, and only then is it known what
@@ -233,15 +206,8 @@ export class ReadThroughInterceptor implements NestInterceptor {
       this.setHeaders(context, route, { status: 'BYPASS' });
       return lastValueFrom(next.handle(), { defaultValue: undefined });
     }
-    const status: CacheStatus = outcome.kind === 'hit' ? 'HIT' : outcome.kind === 'stale' ? 'STALE' : 'MISS';
-    let createdAt: number;
-    let freshUntil: number;
-    if ('entry' in outcome) ({ createdAt, freshUntil } = outcome.entry);
-    else freshUntil = (createdAt = this.options.clock.now()) + route.policy.ttlMs;
-    const response = responseOf(context);
-    this.setHeaders(context, route, { status, entry, createdAt, freshUntil });
-    const etag = entryEtag(entry, this.options.http.etag);
-    replayEntry(rawResponseOf(response), entry, etag, requestOf(context).headers['if-none-match'], this.ownHeaders);
+    this.setHeaders(context, route, cachedResponseOf(outcome, entry, route.policy.ttlMs, this.options.clock));
+    replayStoredEntry(context, entry, this.options.http.etag, this.headers.own);
     return undefined;
   }
 
@@ -252,41 +218,12 @@ export class ReadThroughInterceptor implements NestInterceptor {
     head: boolean,
     setFreshMs: (ms: number) => void,
   ): Production {
-    const statusHeader = this.options.http.cacheStatusHeader;
-    const response = responseOf(context);
-    // Set before the handler runs, so a response the handler throws also tells the client the cache missed.
-    if (statusHeader) this.adapterHost.httpAdapter.setHeader(response, statusHeader, 'MISS');
-    const request = requestOf(context);
-    return produceRoute({
-      request,
-      response,
-      route,
-      next,
-      maxBytes: this.options.maxValueBytes,
-      etag: this.options.http.etag,
-      canonicalHost: this.options.http.canonicalHost,
-      excluded: this.excluded,
-      headersForStored: () => this.headers.forStored(request, route),
-      // A HEAD response has no body to record: it is answered, never stored.
-      isStorable: (sent, body) => {
-        if (head || !this.isResponseCacheable(context, route, sent, body)) return false;
-        const freshMs = this.executor.freshMsOf(body, route.policy);
-        setFreshMs(freshMs);
-        return freshMs > 0;
-      },
+    // A HEAD response has no body to record: it is answered, never stored.
+    return this.producer.produce(context, next, route, (sent, body) => {
+      if (head || !this.isResponseCacheable(context, route, sent, body)) return false;
+      const freshMs = this.executor.freshMsOf(body, route.policy);
+      setFreshMs(freshMs);
+      return freshMs > 0;
     });
   }
-}
-
-/** The value of `promise` as an Observable: rxjs `from(promise)` with one `then` on the hit path instead of two. */
-function settled<T>(promise: Promise<T>): Observable<T> {
-  return new Observable<T>((subscriber) => {
-    promise.then(
-      (value) => {
-        subscriber.next(value);
-        subscriber.complete();
-      },
-      (error: unknown) => subscriber.error(error),
-    );
-  });
 }

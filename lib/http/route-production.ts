@@ -1,5 +1,7 @@
-import { StreamableFile, type CallHandler } from '@nestjs/common';
+import { StreamableFile, type CallHandler, type ExecutionContext } from '@nestjs/common';
+import type { HttpAdapterHost } from '@nestjs/core';
 import { lastValueFrom } from 'rxjs';
+import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import {
   entryFromSent,
   matchesIfNoneMatch,
@@ -7,12 +9,19 @@ import {
   weakEtag,
   type ValidHttpEntry,
 } from './http-cache.entry.js';
-import { headerText, rawResponseOf, type HttpRequest, type HttpResponse } from './http-request.access.js';
+import {
+  headerText,
+  rawResponseOf,
+  requestOf,
+  responseOf,
+  type HttpRequest,
+  type HttpResponse,
+} from './http-request.access.js';
 import { captureSent, type SentResponse } from './response.capture.js';
 import { whyNotStored } from './response-storage.rules.js';
 import type { RoutePolicy } from './route-policy.registry.js';
 import { hideUnkeyedHeaders } from './unkeyed-headers.js';
-import { appendVary } from './cache-headers.js';
+import { appendVary, type CacheHeaders } from './cache-headers.js';
 
 /** What producing a route's response gives: the handler's value for the pipeline, then the entry to store. */
 export interface Production {
@@ -99,6 +108,47 @@ export function produceRoute(ctx: ProductionContext): Production {
     () => undefined,
   );
   return { handled, stored };
+}
+
+/**
+ * The interceptor's side of {@link produceRoute}: the module options and the cache's own headers,
+ * fixed for the interceptor's lifetime, so that a miss hands over only what is its own.
+ */
+export class RouteProducer {
+  constructor(
+    private readonly options: ResolvedRedisCacheOptions,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly headers: CacheHeaders,
+  ) {}
+
+  /**
+   * Runs the handler of a miss (see {@link produceRoute}), the cache status header set to `MISS`
+   * first; `isStorable` is the interceptor's decision on the handler's value and the sent response.
+   */
+  produce(
+    context: ExecutionContext,
+    next: CallHandler,
+    route: RoutePolicy,
+    isStorable: ProductionContext['isStorable'],
+  ): Production {
+    const statusHeader = this.options.http.cacheStatusHeader;
+    const response = responseOf(context);
+    // Set before the handler runs, so a response the handler throws also tells the client the cache missed.
+    if (statusHeader) this.adapterHost.httpAdapter.setHeader(response, statusHeader, 'MISS');
+    const request = requestOf(context);
+    return produceRoute({
+      request,
+      response,
+      route,
+      next,
+      maxBytes: this.options.maxValueBytes,
+      etag: this.options.http.etag,
+      canonicalHost: this.options.http.canonicalHost,
+      excluded: this.headers.excluded,
+      headersForStored: () => this.headers.forStored(request, route),
+      isStorable,
+    });
+  }
 }
 
 function withoutHeader(sent: SentResponse, name: string): SentResponse {
