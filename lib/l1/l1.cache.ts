@@ -29,8 +29,24 @@ const MAX_DIRTY_KEYS = 10_000;
 interface Held {
   readonly raw: Buffer | string;
   readonly shared: CacheEntry | undefined;
+  /** Who decoded {@link shared}: only the same reader may be handed it (see {@link L1Reader}). */
+  readonly reader: L1Reader;
   readonly freshUntil: number;
+  /** The call's tag keys, which a hit must name again. */
   readonly tagKeys: readonly string[] | undefined;
+  /** Every tag key whose invalidation drops the entry: the call's and the entry's own. */
+  readonly watched: readonly string[] | undefined;
+}
+
+/**
+ * What decoded and validated an entry: the codec and the caller's shape check (a route's entry
+ * parser, `undefined` for methods). Two readers may share one stored key (a key function or a
+ * `wrap()` key can name a route's entry); a decoded entry is handed only to the reader that
+ * decoded it, and any other decodes and checks the held bytes itself, as it would from Redis.
+ */
+export interface L1Reader {
+  readonly codec: object;
+  readonly accept: ((value: unknown) => unknown) | undefined;
 }
 
 /**
@@ -75,7 +91,7 @@ export class L1Cache implements InvalidationListener {
           this.stats.l1Evictions++;
           this.events?.l1('l1-eviction');
         }
-        if (held.tagKeys) for (const tag of held.tagKeys) this.byTag.get(tag)?.delete(key);
+        if (held.watched) for (const tag of held.watched) this.byTag.get(tag)?.delete(key);
       },
     });
   }
@@ -98,6 +114,7 @@ export class L1Cache implements InvalidationListener {
     key: string,
     now: number,
     tagKeys: readonly string[] | undefined,
+    reader: L1Reader,
     decode: (raw: Buffer | string) => CacheEntry | undefined,
   ): CacheEntry | undefined {
     if (!this.serving) return undefined;
@@ -107,9 +124,13 @@ export class L1Cache implements InvalidationListener {
       this.entries.delete(key);
       return undefined;
     }
-    this.stats.l1Hits++;
-    if (held.shared) return held.shared;
-    return decode(held.raw);
+    if (held.shared && held.reader.codec === reader.codec && held.reader.accept === reader.accept) {
+      this.stats.l1Hits++;
+      return held.shared;
+    }
+    const entry = decode(held.raw);
+    if (entry) this.stats.l1Hits++;
+    return entry;
   }
 
   /** Call before reading `key` from Redis; pass the result to {@link fill}, then call {@link endRead}. */
@@ -136,21 +157,27 @@ export class L1Cache implements InvalidationListener {
     raw: Buffer | string,
     entry: CacheEntry,
     tagKeys: readonly string[] | undefined,
+    reader: L1Reader,
     now: number,
   ): void {
     if (!this.serving || readSeq < this.flushedAt || this.changedSince(key, readSeq)) return;
-    if (tagKeys) for (const tag of tagKeys) if (this.changedSince(tag, readSeq)) return;
+    // An untagged call may read a tagged entry (the Redis read checked its versions): the entry's
+    // own tags must drop it too, or an invalidation would leave it served from here.
+    const watched = watchedTags(tagKeys, entry);
+    if (watched) for (const tag of watched) if (this.changedSince(tag, readSeq)) return;
     const ttl = Math.min(entry.freshUntil - now, this.options.ttlMs || Infinity);
     if (ttl <= 0) return;
     const held: Held = {
       raw,
       shared: this.options.shareValues || isShareable(entry.value) ? entry : undefined,
+      reader,
       freshUntil: now + ttl,
       tagKeys,
+      watched,
     };
     this.entries.set(key, held, { ttl: Math.ceil(ttl) });
-    if (tagKeys) {
-      for (const tag of tagKeys) {
+    if (watched) {
+      for (const tag of watched) {
         let keys = this.byTag.get(tag);
         if (!keys) this.byTag.set(tag, (keys = new Set()));
         keys.add(key);
@@ -217,6 +244,14 @@ export interface L1Events {
 
 function isShareable(value: unknown): boolean {
   return typeof value === 'object' && value !== null && (value as { [L1_SHAREABLE]?: unknown })[L1_SHAREABLE] === true;
+}
+
+/** The call's tag keys together with the entry's own, or `undefined` when neither has any. */
+function watchedTags(call: readonly string[] | undefined, entry: CacheEntry): readonly string[] | undefined {
+  if (!entry.tags || entry.tags.length === 0) return call;
+  const keys = new Set(call);
+  for (const [tag] of entry.tags) keys.add(tag);
+  return [...keys];
 }
 
 function sameTags(held: readonly string[] | undefined, call: readonly string[] | undefined): boolean {

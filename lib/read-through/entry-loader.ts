@@ -174,7 +174,7 @@ export class EntryLoader {
     source: ReadThroughSource<T>,
     tagRead: TagRead,
   ): Promise<unknown> {
-    const running = this.flights.running(key);
+    const running = this.flights.running(key, source.accept);
     if (running) return running;
     this.counters.refreshes++;
     if (this.events.listening) {
@@ -182,8 +182,11 @@ export class EntryLoader {
     }
     // A source's own refresh stores by itself (a route: its next request); else the method runs and is stored.
     const refresh = source.refresh;
-    const refreshing = this.flights.run(key, this.flights.ticket(), () =>
-      refresh ? Promise.resolve(refresh()) : this.loadAndStore(key, policy, source.load, source, true, tagRead),
+    const refreshing = this.flights.run(
+      key,
+      this.flights.ticket(),
+      () => (refresh ? Promise.resolve(refresh()) : this.loadAndStore(key, policy, source.load, source, true, tagRead)),
+      source.accept,
     );
     refreshing.catch((error: unknown) => {
       this.counters.refreshFailures++;

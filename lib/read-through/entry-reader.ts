@@ -5,7 +5,7 @@ import { describeError } from '../utils/redact.util.js';
 import type { ReadThroughDiagnostics } from './read-through.diagnostics.js';
 import type { ReadThroughPolicy } from './read-through.policy.js';
 import type { TagLedger } from './tag-ledger.js';
-import type { L1Cache } from '../l1/l1.cache.js';
+import type { L1Cache, L1Reader } from '../l1/l1.cache.js';
 import { SYSTEM_CLOCK, type CacheClock } from '../clock/cache.clock.js';
 
 /** What {@link EntryReader.lookup} found: a valid entry, nothing usable, or a failed store (failing open). */
@@ -50,7 +50,8 @@ export class EntryReader {
   ): Promise<R> {
     const l1 = policy.l1 ? this.l1 : undefined;
     if (!l1?.isServing) return this.lookupL2(key, policy, accept, tagRead, undefined, next);
-    const held = l1.get(key, this.clock.now(), tagRead.keys, (raw) =>
+    const reader: L1Reader = { codec: policy.codec, accept };
+    const held = l1.get(key, this.clock.now(), tagRead.keys, reader, (raw) =>
       this.decode(key, raw, policy.codec, policy.label, accept),
     );
     if (held) {
@@ -65,7 +66,7 @@ export class EntryReader {
     }
     const readSeq = l1.beginRead(key);
     const fill = (raw: Buffer | string, entry: CacheEntry): void =>
-      l1.fill(key, readSeq, raw, entry, tagRead.keys, this.clock.now());
+      l1.fill(key, readSeq, raw, entry, tagRead.keys, reader, this.clock.now());
     // The read ends when Redis answered, not when the caller's load does.
     return this.lookupL2(key, policy, accept, tagRead, fill, same)
       .finally(() => l1.endRead(key))

@@ -143,10 +143,16 @@ export class ReadThroughExecutor {
     // A revalidation must not join an older load.
     if (source.revalidate) this.flights.drop(key);
     let ran = false;
-    const flight = this.flights.run(key, ticket, () => {
-      ran = true;
-      return this.loader.loadAndStore(key, policy, source.load, source, writeBack, read);
-    });
+    // The caller's shape check tells the kinds of reader apart (a route's parser; undefined for methods).
+    const flight = this.flights.run(
+      key,
+      ticket,
+      () => {
+        ran = true;
+        return this.loader.loadAndStore(key, policy, source.load, source, writeBack, read);
+      },
+      source.accept,
+    );
     const value = await withHardTimeout(flight, policy.label, policy.hardTimeoutMs);
     return { kind: !ran ? 'joined' : writeBack ? 'miss' : 'bypass', value };
   }

@@ -2,6 +2,8 @@
 interface Flight {
   readonly promise: Promise<unknown>;
   completedAt: number | undefined;
+  /** Who may join it: see {@link SingleFlight.run}. */
+  readonly kind: unknown;
 }
 
 /** Completed flights kept joinable past their own event-loop turn; bounds the map. */
@@ -35,10 +37,10 @@ export class SingleFlight {
     return this.flights.has(key);
   }
 
-  /** The promise of the work running for `key` (not of completed work), or `undefined`. */
-  running(key: string): Promise<unknown> | undefined {
+  /** The promise of the work of `kind` running for `key` (not of completed work), or `undefined`. */
+  running(key: string, kind?: unknown): Promise<unknown> | undefined {
     const flight = this.flights.get(key);
-    return flight && flight.completedAt === undefined ? flight.promise : undefined;
+    return flight && flight.completedAt === undefined && flight.kind === kind ? flight.promise : undefined;
   }
 
   /**
@@ -54,12 +56,17 @@ export class SingleFlight {
     return this.flights.size;
   }
 
-  /** `work()` for `key`, or the promise of the run another caller already started. */
-  run<T>(key: string, ticket: number, work: () => Promise<T>): Promise<T> {
+  /**
+   * `work()` for `key`, or the promise of the run another caller of the same `kind` already
+   * started. Callers of another kind never join it: two readers can share one stored key (a key
+   * function naming a route's entry), and a route's load resolves a response entry, not the
+   * method's value. Such a caller runs its own work, which later callers of its kind join.
+   */
+  run<T>(key: string, ticket: number, work: () => Promise<T>, kind?: unknown): Promise<T> {
     const running = this.flights.get(key);
-    if (running && (running.completedAt === undefined || ticket < running.completedAt))
+    if (running && running.kind === kind && (running.completedAt === undefined || ticket < running.completedAt))
       return running.promise as Promise<T>;
-    const flight: Flight = { promise: work(), completedAt: undefined };
+    const flight: Flight = { promise: work(), completedAt: undefined, kind };
     this.flights.set(key, flight);
     const settle = (): void => {
       flight.completedAt = this.ticket();

@@ -35,6 +35,24 @@ describe('SingleFlight', () => {
     expect([a, b]).toEqual(['A', 'B']);
   });
 
+  it('keeps kinds of caller apart on one key: a route load is never joined by a method call, nor seen as its running refresh', async () => {
+    const flights = new SingleFlight();
+    const route = (): unknown => undefined;
+    let release!: () => void;
+    const routeWork = flights.run(
+      'k',
+      flights.ticket(),
+      () => new Promise<string>((r) => (release = () => r('response'))),
+      route,
+    );
+    expect(flights.running('k')).toBeUndefined();
+    expect(flights.running('k', route)).toBe(routeWork);
+    const methodCall = flights.run('k', flights.ticket(), async () => 'value');
+    const sameRoute = flights.run('k', flights.ticket(), async () => 'second response', route);
+    release();
+    expect(await Promise.all([routeWork, methodCall, sameRoute])).toEqual(['response', 'value', 'second response']);
+  });
+
   it('lets a caller whose ticket predates the completion join, and never a later one', async () => {
     const flights = new SingleFlight();
     const early = flights.ticket();
