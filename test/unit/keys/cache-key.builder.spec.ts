@@ -30,6 +30,21 @@ describe('CacheKeyBuilder', () => {
     expect(MAX_PLAIN_KEY_BYTES).toBe(512);
   });
 
+  it('stores a key with a lone surrogate in the digested form (UTF-16 digest): well-formed, 513 bytes, distinct per surrogate', () => {
+    const [a, b] = ['\ud800', '\udbff'].map((s) => builder.build('default', `profile:mallory${s}`));
+    for (const key of [a, b]) {
+      expect((key as string & { isWellFormed(): boolean }).isWellFormed()).toBe(true);
+      expect(bytes(key)).toBe(513);
+      expect(key.startsWith('shop:default:profile:mallory\ufffd')).toBe(true);
+    }
+    // As UTF-8 both would be "mallory\ufffd": one entry for two callers.
+    expect(a).not.toBe(b);
+    expect(
+      a.endsWith(`#${createHash('sha256').update('shop:default:profile:mallory\ud800', 'utf16le').digest('hex')}`),
+    ).toBe(true);
+    expect(builder.build('default', 'profile:mallory\ufffd')).toBe('shop:default:profile:mallory\ufffd');
+  });
+
   it('joins <prefix>:<namespace>:<key>', () => {
     expect(builder.build('default', 'route:abc')).toBe('shop:default:route:abc');
     expect(builder.build('users', '')).toBe('shop:users:');
