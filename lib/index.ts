@@ -3,13 +3,10 @@ export { RedisCacheModule } from './redis-cache.module.js';
 export type { RedisCacheModuleExtras } from './redis-cache.module-definition.js';
 export { RedisCacheService } from './redis-cache.service.js';
 export type {
-  CacheKeyOptions,
-  CacheSetOptions,
-  WrapOptions,
   ReadThroughMethodName,
   ReadThroughMethodArgs,
   ReadThroughMethodResult,
-} from './redis-cache.service.js';
+} from './explorer/read-through-method.types.js';
 export { RedisPoolService } from './connection/redis-pool.service.js';
 export type { RedisExecutionClient } from './connection/redis-pool.service.js';
 export { ReadThrough } from './decorators/read-through.decorator.js';

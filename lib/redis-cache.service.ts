@@ -1,56 +1,30 @@
 import { Inject, Injectable, Logger, type Type } from '@nestjs/common';
 import { RedisCacheConnectionError } from './errors/redis-cache-connection.error.js';
 import { RedisCacheSerializationError } from './errors/redis-cache-serialization.error.js';
+import { ReadThroughMethodCalls } from './explorer/read-through-method.calls.js';
+import type {
+  ReadThroughMethodArgs,
+  ReadThroughMethodName,
+  ReadThroughMethodResult,
+} from './explorer/read-through-method.types.js';
 import { ReadThroughRegistry } from './explorer/read-through.registry.js';
 import type { ReadThroughOptions, ReadThroughTtl } from './interfaces/read-through-options.interface.js';
-import type { SerializerName } from './interfaces/redis-cache-module-options.interface.js';
+import type {
+  CacheKeyOptions,
+  CacheSetOptions,
+  WrapOptions,
+} from './interfaces/redis-cache-service-options.interface.js';
 import { CacheKeyBuilder } from './keys/cache-key.builder.js';
-import { resolveName } from './options/redis-cache-options.resolver.js';
+import { resolveName } from './options/name-option.resolver.js';
 import type { ResolvedRedisCacheOptions } from './options/resolved-redis-cache-options.interface.js';
 import { createReadThroughPolicy, type ReadThroughPolicy } from './read-through/read-through.policy.js';
 import { ReadThroughExecutor, type CacheStatsSnapshot } from './read-through/read-through.executor.js';
 import { LOGGER_CONTEXT, RESOLVED_REDIS_CACHE_OPTIONS } from './redis-cache.constants.js';
-import type { CacheSerializer } from './serializers/cache.serializer.js';
 import { CacheStore } from './store/cache.store.js';
-import type { Duration } from './utils/duration.util.js';
 import { describeError } from './utils/redact.util.js';
 import { CacheEventsHub } from './events/cache-events.hub.js';
 import type { RedisCacheEvent } from './events/cache-event.types.js';
 import type { Observable } from 'rxjs';
-
-/** Options of the single-key methods of {@link RedisCacheService}. */
-export interface CacheKeyOptions {
-  /** Namespace of the key. @default module `namespace` */
-  namespace?: string;
-  /** Serializer for this value. @default module `serializer` */
-  serializer?: CacheSerializer | SerializerName;
-}
-
-/** Options of {@link RedisCacheService.set}. */
-export interface CacheSetOptions extends CacheKeyOptions {
-  /** Time to live. @default module `ttl` */
-  ttl?: Duration;
-}
-
-/** Options of {@link RedisCacheService.wrap}: the per-method options, literal `tags`, and `forceFresh`. */
-export interface WrapOptions<T> extends ReadThroughOptions<T> {
-  /** Run `factory` now and store its result, even if a fresh entry exists. @default false */
-  forceFresh?: boolean;
-}
-
-/** The names of `T`'s async methods: what `@ReadThrough` decorates and `evict()`, `keyOf()` and `refresh()` name. */
-export type ReadThroughMethodName<T> = {
-  [K in keyof T]-?: T[K] extends (...args: never[]) => Promise<unknown> ? K : never;
-}[keyof T] &
-  string;
-
-/** The parameters of method `K` of `T`. */
-export type ReadThroughMethodArgs<T, K extends keyof T> = T[K] extends (...args: infer A) => unknown ? A : never;
-
-/** The resolved result of method `K` of `T`. */
-export type ReadThroughMethodResult<T, K extends keyof T> = T[K] extends (...args: never[]) => Promise<infer R>
-  ? R
-  : never;
 
 /**
  * Programmatic cache API over the same core as `@ReadThrough`. Keys are yours, stored as
@@ -64,15 +38,17 @@ export type ReadThroughMethodResult<T, K extends keyof T> = T[K] extends (...arg
 export class RedisCacheService {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly keys: CacheKeyBuilder;
+  private readonly calls: ReadThroughMethodCalls;
 
   constructor(
     private readonly executor: ReadThroughExecutor,
     private readonly store: CacheStore,
     @Inject(RESOLVED_REDIS_CACHE_OPTIONS) private readonly options: ResolvedRedisCacheOptions,
-    private readonly registry: ReadThroughRegistry,
+    registry: ReadThroughRegistry,
     private readonly events: CacheEventsHub,
   ) {
     this.keys = new CacheKeyBuilder(options.prefix);
+    this.calls = new ReadThroughMethodCalls(registry, executor);
   }
 
   /**
@@ -200,9 +176,7 @@ export class RedisCacheService {
     method: K,
     ...args: ReadThroughMethodArgs<T, K>
   ): Promise<boolean> {
-    // Two providers of one class (two tokens) hold an entry each.
-    const bindings = this.registry.bindings(type, method);
-    const keys = [...new Set(bindings.map((binding) => this.registry.callOf(binding, args).key))];
+    const keys = this.calls.keysOf(type, method, args);
     try {
       return (await this.executor.evict(keys)) > 0;
     } catch (error) {
@@ -219,7 +193,7 @@ export class RedisCacheService {
    * cache.keyOf(BooksService, 'findByIsbn', '978-0') // 'sample:default:book:978-0'
    */
   keyOf<T, K extends ReadThroughMethodName<T>>(type: Type<T>, method: K, ...args: ReadThroughMethodArgs<T, K>): string {
-    return this.registry.callOf(this.registry.single(type, method), args).key;
+    return this.calls.keyOf(type, method, args);
   }
 
   /**
@@ -235,18 +209,7 @@ export class RedisCacheService {
     method: K,
     ...args: ReadThroughMethodArgs<T, K>
   ): Promise<ReadThroughMethodResult<T, K>> {
-    try {
-      const binding = this.registry.single(type, method);
-      const call = this.registry.callOf(binding, args);
-      const source = {
-        load: () => binding.method.apply(binding.instance, args) as Promise<ReadThroughMethodResult<T, K>>,
-        revalidate: true,
-        tags: call.tags,
-      };
-      return this.executor.value(call.key, binding.policy, source);
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+    return this.calls.refresh(type, method, args);
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { CacheEvictKey, CacheEvictOptions } from '../decorators/cache-evict.decorator.js';
 import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-options.error.js';
-import { resolveBoolean, resolveName } from '../options/redis-cache-options.resolver.js';
+import { resolveName } from '../options/name-option.resolver.js';
+import { resolveBoolean } from '../options/option-checks.util.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import type { MissingKeyValue } from '../keys/key-template.compiler.js';
 

@@ -1,15 +1,10 @@
 import type { ReadThroughOptions } from '../interfaces/read-through-options.interface.js';
 import { compileKeyTemplate, type CompiledKeyTemplate } from '../keys/key-template.compiler.js';
-import {
-  resolveDuration,
-  resolveBoolean,
-  resolveEarlyRefresh,
-  resolveGrace,
-  resolveLock,
-  resolveName,
-  resolveSerializer,
-  resolveTtl,
-} from '../options/redis-cache-options.resolver.js';
+import { resolveEarlyRefresh, resolveGrace } from '../options/freshness-option.resolver.js';
+import { resolveLock } from '../options/lock-option.resolver.js';
+import { resolveName } from '../options/name-option.resolver.js';
+import { resolveBoolean, resolveDuration, resolveTtl } from '../options/option-checks.util.js';
+import { resolveSerializer } from '../options/serializer-option.resolver.js';
 import type {
   ResolvedLockOptions,
   ResolvedRedisCacheOptions,

@@ -1,17 +1,14 @@
 import { AssertionError } from 'node:assert';
 import { Inject, Injectable, type Type } from '@nestjs/common';
+import type { ReadThroughMethodArgs, ReadThroughMethodName } from '../explorer/read-through-method.types.js';
 import { ReadThroughRegistry } from '../explorer/read-through.registry.js';
+import type { CacheKeyOptions } from '../interfaces/redis-cache-service-options.interface.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { ReadThroughExecutor } from '../read-through/read-through.executor.js';
 import type { CacheStatsSnapshot, ReadThroughStats } from '../read-through/read-through.types.js';
 import { TagLedger } from '../read-through/tag-ledger.js';
 import { RESOLVED_REDIS_CACHE_OPTIONS } from '../redis-cache.constants.js';
-import {
-  RedisCacheService,
-  type CacheKeyOptions,
-  type ReadThroughMethodArgs,
-  type ReadThroughMethodName,
-} from '../redis-cache.service.js';
+import { RedisCacheService } from '../redis-cache.service.js';
 import { CacheStore } from '../store/cache.store.js';
 
 /** What the cache counted between {@link CacheProbe.track} and {@link CacheProbeRecording.counts}. */

@@ -3,7 +3,7 @@ import { CacheKeyBuilder } from '../../../lib/keys/cache-key.builder.js';
 import { declaredParameterCount } from '../../../lib/keys/method-arity.util.js';
 import { createMethodKeyFactory } from '../../../lib/keys/method-key.factory.js';
 import { encodeStableValue } from '../../../lib/keys/stable-value.encoder.js';
-import { resolveName } from '../../../lib/options/redis-cache-options.resolver.js';
+import { resolveName } from '../../../lib/options/name-option.resolver.js';
 import { InvalidRedisCacheOptionsError } from '../../../lib/errors/invalid-redis-cache-options.error.js';
 
 describe('stable encoding of objects whose state enumeration cannot see', () => {

@@ -1,7 +1,8 @@
 import { InvalidRedisCacheOptionsError } from '../../../lib/errors/invalid-redis-cache-options.error.js';
 import { RedisCacheError } from '../../../lib/errors/redis-cache.error.js';
 import type { RedisCacheModuleOptions } from '../../../lib/interfaces/redis-cache-module-options.interface.js';
-import { resolveRedisCacheOptions, resolveTtl } from '../../../lib/options/redis-cache-options.resolver.js';
+import { resolveTtl } from '../../../lib/options/option-checks.util.js';
+import { resolveRedisCacheOptions } from '../../../lib/options/redis-cache-options.resolver.js';
 import { CacheSerializer } from '../../../lib/serializers/cache.serializer.js';
 import { JsonSerializer } from '../../../lib/serializers/json.serializer.js';
 import { MsgpackSerializer } from '../../../lib/serializers/msgpack.serializer.js';
