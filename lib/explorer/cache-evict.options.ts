@@ -1,7 +1,7 @@
 import type { CacheEvictKey, CacheEvictOptions } from '../decorators/cache-evict.decorator.js';
 import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-options.error.js';
 import { resolveName } from '../options/name-option.resolver.js';
-import { resolveBoolean } from '../options/option-checks.util.js';
+import { resolveBoolean, resolveMissingKeyValue } from '../options/option-checks.util.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import type { MissingKeyValue } from '../keys/key-template.compiler.js';
 
@@ -63,14 +63,11 @@ export function resolveCacheEvictOptions(
       "give it a key ('book:{0}'), tags, or all: true",
     );
   }
-  const missing = options.missingKeyValue;
-  if (missing !== undefined && missing !== 'bypass' && missing !== 'empty') {
-    throw new InvalidRedisCacheOptionsError(
-      field('missingKeyValue'),
-      `expected 'bypass' or 'empty', got ${JSON.stringify(missing)}`,
-      "use the missingKeyValue of the @ReadThrough whose entries it evicts: 'bypass' (the default) or 'empty'",
-    );
-  }
+  const missing = resolveMissingKeyValue(
+    field('missingKeyValue'),
+    options.missingKeyValue,
+    "use the missingKeyValue of the @ReadThrough whose entries it evicts: 'bypass' (the default) or 'empty'",
+  );
   return {
     keys,
     tags,

@@ -53,3 +53,17 @@ export function fail(field: string, problem: string, fix: string): never {
 export function resolveTtl(field: string, value: unknown): number {
   return resolveDuration(field, value, { min: 1, max: LIMITS.maxTtlMs });
 }
+
+/**
+ * Validates `missingKeyValue` (`@ReadThrough`, `@CachePut`, `@CacheEvict`): `undefined` stays
+ * `undefined` (the default, `'bypass'`, applies). `fix` says which value to pick.
+ */
+export function resolveMissingKeyValue(
+  field: string,
+  value: unknown,
+  fix = "use 'bypass' (the default) or 'empty'",
+): 'bypass' | 'empty' | undefined {
+  if (value !== undefined && value !== 'bypass' && value !== 'empty')
+    fail(field, `expected 'bypass' or 'empty', got ${describe(value)}`, fix);
+  return value;
+}

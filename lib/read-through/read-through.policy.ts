@@ -3,7 +3,7 @@ import { compileKeyTemplate, type CompiledKeyTemplate } from '../keys/key-templa
 import { resolveEarlyRefresh, resolveGrace } from '../options/freshness-option.resolver.js';
 import { resolveLock } from '../options/lock-option.resolver.js';
 import { resolveName } from '../options/name-option.resolver.js';
-import { resolveBoolean, resolveDuration, resolveTtl } from '../options/option-checks.util.js';
+import { resolveBoolean, resolveDuration, resolveMissingKeyValue, resolveTtl } from '../options/option-checks.util.js';
 import { resolveSerializer } from '../options/serializer-option.resolver.js';
 import type {
   ResolvedLockOptions,
@@ -58,14 +58,7 @@ export function createReadThroughPolicy(
   defaultCodec?: CacheEntryCodec,
 ): ReadThroughPolicy {
   const field = (name: string): string => `${label}: ${name}`;
-  const missing = options.missingKeyValue;
-  if (missing !== undefined && missing !== 'bypass' && missing !== 'empty') {
-    throw new InvalidRedisCacheOptionsError(
-      field('missingKeyValue'),
-      `expected 'bypass' or 'empty', got ${JSON.stringify(missing)}`,
-      "use 'bypass' (the default) or 'empty'",
-    );
-  }
+  const missing = resolveMissingKeyValue(field('missingKeyValue'), options.missingKeyValue);
   const effectiveTtl = ttl ?? options.ttl;
   for (const [name, fn] of [
     ['condition', options.condition],

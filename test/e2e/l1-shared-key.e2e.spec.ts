@@ -58,6 +58,19 @@ class ItemsController {
 
 const [express] = PLATFORMS;
 
+/** Repeats `read` until one is answered from the L1 (true), or 2 s pass (false). */
+function heldInL1(cache: RedisCacheService, read: () => PromiseLike<unknown>): Promise<boolean> {
+  return eventually(
+    2_000,
+    async () => {
+      const before = cache.stats().l1Hits ?? 0;
+      await read();
+      return (cache.stats().l1Hits ?? 0) > before;
+    },
+    5,
+  );
+}
+
 describe('L1: a route and a provider method sharing a stored key', () => {
   it.each([false, true])('the provider never gets the route response as its value (l1: %s)', async (l1) => {
     const { app, http } = await createApp(express[0], express[1](), {
@@ -69,15 +82,8 @@ describe('L1: a route and a provider method sharing a stored key', () => {
     const cats = app.get(CatService);
     if (l1) expect(await eventually(2_000, () => cache.stats().l1Live === true)).toBe(true);
     expect((await http().get('/cats/1')).headers['x-cache']).toBe('MISS');
-    if (l1) {
-      // Hit until the route's entry is held in L1.
-      const held = async (): Promise<boolean> => {
-        const before = cache.stats().l1Hits ?? 0;
-        await http().get('/cats/1');
-        return (cache.stats().l1Hits ?? 0) > before;
-      };
-      expect(await eventually(2_000, held, 5)).toBe(true);
-    }
+    // Hit until the route's entry is held in L1.
+    if (l1) expect(await heldInL1(cache, () => http().get('/cats/1'))).toBe(true);
     // Let the route's store finish (its load stays in the single-flight map until it is stored).
     await eventually(2_000, () => cache.stats().inflight === 0);
     await new Promise((r) => setTimeout(r, 50));
@@ -97,12 +103,7 @@ describe('L1: a route and a provider method sharing a stored key', () => {
     const cats = app.get(CatService);
     expect(await eventually(2_000, () => cache.stats().l1Live === true)).toBe(true);
     await cats.find('2');
-    const held = async (): Promise<boolean> => {
-      const before = cache.stats().l1Hits ?? 0;
-      await cats.find('2');
-      return (cache.stats().l1Hits ?? 0) > before;
-    };
-    expect(await eventually(2_000, held, 5)).toBe(true);
+    expect(await heldInL1(cache, () => cats.find('2'))).toBe(true);
     const response = await http().get('/cats/2');
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ id: '2', name: 'Tom', via: 'route' });
@@ -116,14 +117,7 @@ describe('L1: a route and a provider method sharing a stored key', () => {
     const cache = app.get(RedisCacheService);
     if (l1) expect(await eventually(2_000, () => cache.stats().l1Live === true)).toBe(true);
     expect((await http().get('/items/lenient/3')).status).toBe(404);
-    if (l1) {
-      const held = async (): Promise<boolean> => {
-        const before = cache.stats().l1Hits ?? 0;
-        await http().get('/items/lenient/3');
-        return (cache.stats().l1Hits ?? 0) > before;
-      };
-      expect(await eventually(2_000, held, 5)).toBe(true);
-    }
+    if (l1) expect(await heldInL1(cache, () => http().get('/items/lenient/3'))).toBe(true);
     // Redis path: parseHttpEntry(value, [200]) refuses the stored 404, the handler runs.
     const strict = await http().get('/items/strict/3');
     expect(strict.status).toBe(200);
