@@ -10,14 +10,9 @@ import type { TestingModule } from '@nestjs/testing';
 import { ReadThrough, RedisCacheService } from '../../lib/index.js';
 import { cacheTestingModule, trackTestingModules } from '../helpers/nest-testing.helper.js';
 import { eventually } from '../helpers/polling.helper.js';
-import { startRedisServer, stopAllRedisServers, type RedisServerHandle } from '../helpers/redis-server.js';
-import { uniquePrefix } from '../helpers/test-redis.js';
+import { uniquePrefix, useTestRedis } from '../helpers/test-redis.js';
 
-let server: RedisServerHandle;
-beforeAll(async () => {
-  server = await startRedisServer();
-});
-afterAll(() => stopAllRedisServers());
+const redis = useTestRedis();
 
 const db = new Map<string, string>();
 
@@ -40,7 +35,9 @@ describe('L1: an untagged reader of a tagged entry', () => {
 
   async function boot(l1: boolean): Promise<{ ref: TestingModule; books: Books; cache: RedisCacheService }> {
     const ref = await modules.boot(
-      cacheTestingModule({ url: server.url, prefix: uniquePrefix('l1-untagged'), operationTimeout: '5s', l1 }, [Books]),
+      cacheTestingModule({ url: redis.url(), prefix: uniquePrefix('l1-untagged'), operationTimeout: '5s', l1 }, [
+        Books,
+      ]),
     );
     const cache = ref.get(RedisCacheService);
     if (l1) expect(await eventually(2_000, () => cache.stats().l1Live === true)).toBe(true);
