@@ -61,6 +61,20 @@ describe('L1: keys with a lone surrogate', () => {
     ['a lone surrogate', JSON.parse('"mallory\\ud800"') as string],
   ];
 
+  it('two callers whose names differ only in a lone surrogate never get each other\'s entry (as UTF-8 both are "\ufffd")', async () => {
+    const prefix = uniquePrefix('l1-surrogate');
+    const a = await instance(prefix);
+    const b = await instance(prefix);
+    const [alice, bob] = [JSON.parse('"user\\ud800"') as string, JSON.parse('"user\\udbff"') as string];
+    db.set(alice, 'alice');
+    db.set(bob, 'bob');
+    expect((await a.svc.byName(alice)).bio).toBe('alice');
+    // Another instance (its L1 empty) reads Redis: bob must get his own value, not alice's entry.
+    expect((await b.svc.byName(bob)).bio).toBe('bob');
+    expect((await b.svc.byName(alice)).bio).toBe('alice');
+    expect((await a.svc.byName(bob)).bio).toBe('bob');
+  });
+
   it.each(names)("another instance's eviction reaches the L1 (%s)", async (_label, name) => {
     const prefix = uniquePrefix('l1-surrogate');
     const a = await instance(prefix);
