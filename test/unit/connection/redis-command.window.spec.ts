@@ -91,28 +91,29 @@ describe('CommandWindow', () => {
   it('written commands timing out in a row reject every queued command at once (they would wait behind a stalled connection)', async () => {
     window = new CommandWindow(40, undefined, 5, 10);
     const target = new HandSettled();
-    const started = performance.now();
     const heads = ['h1', 'h2', 'h3', 'h4', 'h5'].map((n) => outcome(window!.submit(target, (t) => t.send(n), n)));
     const queued = ['q1', 'q2', 'q3'].map((n) => outcome(window!.submit(target, (t) => t.send(n), n)));
-    for (const head of await Promise.all(heads)) expect(head).toBeInstanceOf(RedisCacheTimeoutError);
+    const timeouts = await Promise.all(heads);
+    for (const head of timeouts) expect(head).toBeInstanceOf(RedisCacheTimeoutError);
     const errors = await Promise.all(queued);
-    const elapsed = performance.now() - started;
     for (const error of errors) {
       expect(error).toBeInstanceOf(RedisCacheConnectionError);
       expect(error).not.toBeInstanceOf(RedisCacheTimeoutError);
-      expect((error as Error).cause).toBeInstanceOf(RedisCacheTimeoutError);
+      // Rejected by the heads' stall (their own timeout error is the cause), never written and
+      // never left to time out on their own; no wall-clock bound, which a loaded CI box breaks.
+      expect(timeouts).toContain((error as Error).cause);
     }
-    // Rejected with the heads' timeout, not after a timeout of their own (that would be 2 x 40 ms).
-    expect(elapsed).toBeLessThan(75);
     expect(target.sent).toEqual(['h1', 'h2', 'h3', 'h4', 'h5']);
     expect(window.waiting).toBe(0);
   });
 
   it('one slow command is not a stall: the queue behind it is written once the connection answers again', async () => {
-    window = new CommandWindow(40, undefined, 2, 10);
+    // 'answered' is written half a timeout after 'slow': each margin the test relies on is
+    // 200 ms, which a loaded CI box does not eat (with 40 ms it did, and the test failed there).
+    window = new CommandWindow(400, undefined, 2, 10);
     const target = new HandSettled();
     const slow = outcome(window.submit(target, (t) => t.send('slow'), 'slow'));
-    await sleep(20);
+    await sleep(200);
     const answered = window.submit(target, (t) => t.send('answered'), 'answered');
     const queued = window.submit(target, (t) => t.send('queued'), 'queued');
     expect(await slow).toBeInstanceOf(RedisCacheTimeoutError);
