@@ -11,7 +11,8 @@ import type { ReadThroughSource, ReadThroughStats } from './read-through.types.j
 import type { SingleFlight } from './single-flight.js';
 import { StampedeLock } from './stampede.lock.js';
 import type { EntryWriter } from './entry-writer.js';
-import type { EntryReader, TagRead } from './entry-reader.js';
+import type { TagRead } from './entry-reader.js';
+import type { EntryInspector } from './entry-inspector.js';
 import { errorName, type ReadThroughDiagnostics } from './read-through.diagnostics.js';
 
 /**
@@ -33,7 +34,7 @@ export class EntryLoader {
     private readonly events: CacheEventsHub,
     private readonly diagnostics: ReadThroughDiagnostics,
     private readonly flights: SingleFlight,
-    private readonly reader: EntryReader,
+    private readonly inspector: EntryInspector,
     private readonly writer: EntryWriter,
     private readonly l1: L1Cache | undefined,
   ) {
@@ -155,7 +156,7 @@ export class EntryLoader {
       label: policy.label,
       work,
       reuse: async () => {
-        const entry = await this.reader.peek(key, policy, tagKeys);
+        const entry = await this.inspector.peek(key, policy, tagKeys);
         return entry && this.options.clock.now() < entry.freshUntil ? reuse(entry) : undefined;
       },
       storeError: (operation, error) => this.diagnostics.storeError(operation, policy.label, error, policy.namespace),

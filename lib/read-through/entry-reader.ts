@@ -1,5 +1,5 @@
 import { RedisCacheConnectionError } from '../errors/redis-cache-connection.error.js';
-import type { CacheEntry, CacheEntryCodec } from '../serializers/cache-entry.codec.js';
+import type { CacheEntry } from '../serializers/cache-entry.codec.js';
 import type { CacheStore } from '../store/cache.store.js';
 import { describeError } from '../utils/redact.util.js';
 import type { ReadThroughDiagnostics } from './read-through.diagnostics.js';
@@ -7,6 +7,8 @@ import type { ReadThroughPolicy } from './read-through.policy.js';
 import type { TagLedger } from './tag-ledger.js';
 import type { L1Cache, L1Reader } from '../l1/l1.cache.js';
 import { SYSTEM_CLOCK, type CacheClock } from '../clock/cache.clock.js';
+import { decodeStored, fetchStored } from './stored-entry.decode.js';
+import type { EntryInspector } from './entry-inspector.js';
 
 /** What {@link EntryReader.lookup} found: a valid entry, nothing usable, or a failed store (failing open). */
 export type Lookup = CacheEntry | 'miss' | 'unavailable';
@@ -18,9 +20,10 @@ export interface TagRead {
 }
 
 /**
- * The reading half of the executor: fetches an entry in the form its codec decodes fastest,
- * decodes and validates it (envelope, the caller's shape check, tag versions). A refused entry,
- * a write marker or an invalidated tag reads as absent; only a store failure rejects.
+ * The reading half of the executor on the hit path (L1, then Redis): fetches an entry in the
+ * form its codec decodes fastest, decodes and validates it (envelope, the caller's shape check,
+ * tag versions). A refused entry, a write marker or an invalidated tag reads as absent; only a
+ * store failure rejects. Reads off the hit path are {@link EntryInspector}'s.
  */
 export class EntryReader {
   constructor(
@@ -52,7 +55,7 @@ export class EntryReader {
     if (!l1?.isServing) return this.lookupL2(key, policy, accept, tagRead, undefined, next);
     const reader: L1Reader = { codec: policy.codec, accept };
     const held = l1.get(key, this.clock.now(), tagRead.keys, reader, (raw) =>
-      this.decode(key, raw, policy.codec, policy.label, accept),
+      decodeStored(this.diagnostics, key, raw, policy.codec, policy.label, accept),
     );
     if (held) {
       this.diagnostics.counters.hits++;
@@ -84,7 +87,7 @@ export class EntryReader {
   ): Promise<R> {
     return this.reply(key, policy, tagRead).then(
       (raw) => {
-        // A compressed entry met by a text read (see fetchBytesIfNeeded): read again, as bytes.
+        // A compressed entry met by a text read (see EntryInspector.fetchBytesIfNeeded): read again, as bytes.
         if (typeof raw === 'string' && policy.codec.needsBytes(raw)) {
           return rejecting(() => this.store.get(key))
             .then(
@@ -108,8 +111,8 @@ export class EntryReader {
   private reply(key: string, policy: ReadThroughPolicy, tagRead: TagRead): Promise<Buffer | string | null> {
     // try/catch rather than rejecting(): no closure per hit.
     try {
-      if (!tagRead.keys) return this.fetch(key, policy.codec);
-      return Promise.all([this.fetch(key, policy.codec), this.ledger.current(tagRead.keys)]).then(
+      if (!tagRead.keys) return fetchStored(this.store, key, policy.codec);
+      return Promise.all([fetchStored(this.store, key, policy.codec), this.ledger.current(tagRead.keys)]).then(
         ([bytes, versions]) => {
           tagRead.versions = versions;
           return bytes;
@@ -136,7 +139,8 @@ export class EntryReader {
     fill: ((raw: Buffer | string, entry: CacheEntry) => void) | undefined,
     raw: Buffer | string | null,
   ): CacheEntry | 'miss' | Promise<CacheEntry | 'miss'> {
-    const entry = raw === null ? undefined : this.decode(key, raw, policy.codec, policy.label, accept);
+    const entry =
+      raw === null ? undefined : decodeStored(this.diagnostics, key, raw, policy.codec, policy.label, accept);
     if (entry === undefined) return this.missed(policy);
     if (!(entry.tags || tagRead.keys)) return this.found(fill, raw!, entry);
     if (tagRead.keys && tagRead.versions) {
@@ -163,60 +167,6 @@ export class EntryReader {
     return 'miss';
   }
 
-  /** Reads and validates `key` without loading or counting; rejects on a store failure. */
-  async read(key: string, codec: CacheEntryCodec, label: string): Promise<CacheEntry | undefined> {
-    const raw = await this.fetchBytesIfNeeded(key, codec);
-    const entry = raw === null ? undefined : this.decode(key, raw, codec, label);
-    if (!entry || (entry.tags && !(await this.ledger.isValid(entry.tags)))) return undefined;
-    return entry;
-  }
-
-  /** {@link read} for lock polling: quiet (no count, no warning for refused bytes), never rejects. */
-  async peek(
-    key: string,
-    policy: ReadThroughPolicy,
-    tagKeys: readonly string[] | undefined,
-  ): Promise<CacheEntry | undefined> {
-    try {
-      const raw = await this.fetchBytesIfNeeded(key, policy.codec);
-      const decoded = raw === null ? undefined : policy.codec.decode(raw);
-      if (!decoded?.ok) return undefined;
-      const { entry } = decoded;
-      if (!entry.tags && !tagKeys) return entry;
-      const versions = tagKeys && (await this.ledger.current(tagKeys));
-      return (await this.ledger.isValid(entry.tags, tagKeys, versions)) ? entry : undefined;
-    } catch (error) {
-      this.diagnostics.storeError('read', policy.label, error, policy.namespace);
-      return undefined;
-    }
-  }
-
-  /** Decodes stored bytes; a refused entry is logged, counted and read as absent. */
-  private decode(
-    key: string,
-    raw: Buffer | string,
-    codec: CacheEntryCodec,
-    label: string,
-    accept?: (value: unknown) => unknown,
-  ): CacheEntry | undefined {
-    const decoded = codec.decode(raw);
-    if (!decoded.ok) {
-      // A write marker: another load is producing the value, nothing was refused.
-      if (decoded.reason !== 'pending') this.diagnostics.rejected(key, label, decoded);
-      return undefined;
-    }
-    if (!accept) return decoded.entry;
-    // The caller's own shape check (an HTTP entry): a value of another shape is refused too.
-    const value = accept(decoded.entry.value);
-    if (value !== undefined) return { ...decoded.entry, value };
-    this.diagnostics.rejected(key, label, {
-      ok: false,
-      reason: 'corrupt',
-      cause: new TypeError('not an entry of this kind'),
-    });
-    return undefined;
-  }
-
   /** Whether a decoded entry's tags still hold, reading them (a read failing reads as invalid: never a stale value). */
   private async tagsHold(entry: CacheEntry, tagRead: TagRead): Promise<boolean> {
     try {
@@ -225,21 +175,6 @@ export class EntryReader {
       this.diagnostics.storeError('read', 'tags', error);
       return false;
     }
-  }
-
-  /** Reads an entry in the form its codec decodes fastest: a string for text serializers. */
-  private fetch(key: string, codec: CacheEntryCodec): Promise<Buffer | string | null> {
-    return codec.textual ? this.store.getText(key) : this.store.get(key);
-  }
-
-  /**
-   * {@link fetch}, then, when a text read met a compressed entry (written by a codec that
-   * compresses; UTF-8 decoding mangled its payload), the key again as bytes. Only readers
-   * without compression of their own pay this second round trip; see README "Compression".
-   */
-  private async fetchBytesIfNeeded(key: string, codec: CacheEntryCodec): Promise<Buffer | string | null> {
-    const raw = await this.fetch(key, codec);
-    return typeof raw === 'string' && codec.needsBytes(raw) ? this.store.get(key) : raw;
   }
 }
 

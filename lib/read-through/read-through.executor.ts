@@ -17,6 +17,7 @@ import { EntryLoader } from './entry-loader.js';
 import { TagLedger } from './tag-ledger.js';
 import { withHardTimeout, within } from './call-deadline.js';
 import { EntryReader, type Lookup, type TagRead } from './entry-reader.js';
+import { EntryInspector } from './entry-inspector.js';
 import { ReadThroughDiagnostics } from './read-through.diagnostics.js';
 import { L1Cache } from '../l1/l1.cache.js';
 import { CacheEventsHub, namespaceOfKey } from '../events/cache-events.hub.js';
@@ -44,6 +45,7 @@ export class ReadThroughExecutor {
   private readonly flights = new SingleFlight();
   private readonly counters: ReadThroughStats;
   private readonly reader: EntryReader;
+  private readonly inspector: EntryInspector;
   private readonly loader: EntryLoader;
   /** The in-process L1 (module option `l1`, Redis store), or `undefined`. */
   readonly l1: L1Cache | undefined;
@@ -65,7 +67,8 @@ export class ReadThroughExecutor {
     const l1 = options.l1 === false ? undefined : new L1Cache(options.l1, events);
     this.l1 = l1 && cacheStore.watchInvalidations(l1) ? l1 : undefined;
     this.reader = new EntryReader(cacheStore, this.ledger, diagnostics, options.failOpen, this.l1, options.clock);
-    this.loader = new EntryLoader(cacheStore, options, events, diagnostics, this.flights, this.reader, writer, this.l1);
+    const inspector = (this.inspector = new EntryInspector(cacheStore, this.ledger, diagnostics));
+    this.loader = new EntryLoader(cacheStore, options, events, diagnostics, this.flights, inspector, writer, this.l1);
   }
 
   /** The codec of the module's default serializer, shared by every policy that uses it. */
@@ -204,7 +207,7 @@ export class ReadThroughExecutor {
    * a store failure rejects (callers decide about failing open).
    */
   async read(key: string, codec: CacheEntryCodec): Promise<{ value: unknown } | undefined> {
-    const entry = await this.reader.read(key, codec, 'RedisCacheService');
+    const entry = await this.inspector.read(key, codec, 'RedisCacheService');
     return entry && { value: entry.value };
   }
 
