@@ -28,5 +28,5 @@ export type { Duration, DurationString } from './utils/duration.util.js';
 export * from './errors/index.js';
 export type * from './interfaces/index.js';
 export type { ReadThroughStats, CacheStatsSnapshot } from './read-through/read-through.executor.js';
-export type { L1Stats } from './l1/l1.cache.js';
+export type { L1Stats } from './l1/l1.types.js';
 export type * from './events/cache-event.types.js';

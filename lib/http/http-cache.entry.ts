@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { L1_SHAREABLE } from '../l1/l1.cache.js';
+import { L1_SHAREABLE } from '../l1/l1.types.js';
 import type { SentResponse } from './response.capture.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { CacheEntry } from '../serializers/cache-entry.codec.js';
-import type { L1Stats } from '../l1/l1.cache.js';
+import type { L1Stats } from '../l1/l1.types.js';
 
 /** Counters of one executor since start-up; see `RedisCacheService.stats()`. */
 export interface ReadThroughStats {

@@ -5,7 +5,8 @@
  * fill (the push right behind the reply on the same connection, or on the broadcast connection),
  * the entry must not be held, or the L1 would serve it after its tag was invalidated.
  */
-import { L1Cache, type L1Reader } from '../../../lib/l1/l1.cache.js';
+import { L1Cache } from '../../../lib/l1/l1.cache.js';
+import type { L1Reader } from '../../../lib/l1/l1.types.js';
 import type { CacheEntry } from '../../../lib/serializers/cache-entry.codec.js';
 
 const NOW = 1_000_000;
