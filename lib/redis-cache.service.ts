@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type Type } from '@nestjs/common';
-import { RedisCacheConnectionError } from './errors/redis-cache-connection.error.js';
+import { asConnectionError } from './errors/connection-error.wrap.js';
 import { RedisCacheSerializationError } from './errors/redis-cache-serialization.error.js';
 import { ReadThroughMethodCalls } from './explorer/read-through-method.calls.js';
 import type {
@@ -256,11 +256,7 @@ export class RedisCacheService {
   }
 
   private failed<T>(operation: string, error: unknown, fallback: T): T {
-    if (!this.options.failOpen) {
-      throw error instanceof RedisCacheConnectionError
-        ? error
-        : new RedisCacheConnectionError(`Redis cache ${operation} failed: ${describeError(error)}`, { cause: error });
-    }
+    if (!this.options.failOpen) throw asConnectionError(error, `Redis cache ${operation} failed`);
     this.logger.warn(`RedisCacheService.${operation} failed on the ${this.store.kind} store: ${describeError(error)}`);
     return fallback;
   }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { RedisCacheConnectionError } from '../errors/redis-cache-connection.error.js';
+import { asConnectionError } from '../errors/connection-error.wrap.js';
 import { CacheKeyBuilder } from '../keys/cache-key.builder.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { ReadThroughExecutor } from '../read-through/read-through.executor.js';
@@ -89,11 +89,7 @@ export class CacheEvictor {
         prefix !== undefined ? this.executor.clear(prefix, label) : undefined,
       ]);
     } catch (error) {
-      if (!this.options.failOpen) {
-        throw error instanceof RedisCacheConnectionError
-          ? error
-          : new RedisCacheConnectionError(`${label}: cache eviction failed: ${describeError(error)}`, { cause: error });
-      }
+      if (!this.options.failOpen) throw asConnectionError(error, `${label}: cache eviction failed`);
       this.warnings.warn(
         `evict:${label}`,
         `${label}: cache eviction failed on the ${this.store.kind} store (entries may be served until they expire): ${describeError(error)}`,

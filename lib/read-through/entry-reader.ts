@@ -1,7 +1,6 @@
-import { RedisCacheConnectionError } from '../errors/redis-cache-connection.error.js';
+import { asConnectionError } from '../errors/connection-error.wrap.js';
 import type { CacheEntry } from '../serializers/cache-entry.codec.js';
 import type { CacheStore } from '../store/cache.store.js';
-import { describeError } from '../utils/redact.util.js';
 import type { ReadThroughDiagnostics } from './read-through.diagnostics.js';
 import type { ReadThroughPolicy } from './read-through.policy.js';
 import type { TagLedger } from './tag-ledger.js';
@@ -127,7 +126,7 @@ export class EntryReader {
   /** A store read failed: counted and logged; `'unavailable'` when failing open, else the error. */
   private failed(policy: ReadThroughPolicy, error: unknown): 'unavailable' {
     this.diagnostics.storeError('read', policy.label, error, policy.namespace);
-    if (!this.failOpen) throw asConnectionError(error);
+    if (!this.failOpen) throw asConnectionError(error, 'Redis cache read failed');
     return 'unavailable';
   }
 
@@ -190,9 +189,4 @@ function rejecting<T>(read: () => Promise<T>): Promise<T> {
 
 function same<T>(value: T): T {
   return value;
-}
-
-function asConnectionError(error: unknown): RedisCacheConnectionError {
-  if (error instanceof RedisCacheConnectionError) return error;
-  return new RedisCacheConnectionError(`Redis cache read failed: ${describeError(error)}`, { cause: error });
 }
