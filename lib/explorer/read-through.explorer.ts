@@ -5,11 +5,7 @@ import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js'
 import { CACHE_EVICT_BINDINGS, getCacheEvictMetadata } from '../decorators/cache-evict.decorator.js';
 import { CACHE_PUT_BINDINGS, getCachePutMetadata } from '../decorators/cache-put.decorator.js';
 import { attachBinding, hasBinding } from '../decorators/cache-write.wrapper.js';
-import {
-  getReadThroughClassMetadata,
-  getReadThroughMetadata,
-  getRouteReadThroughMetadata,
-} from '../decorators/read-through.decorator.js';
+import { getReadThroughClassMetadata, getReadThroughMetadata } from '../decorators/read-through.decorator.js';
 import { InvalidRedisCacheOptionsError } from '../errors/invalid-redis-cache-options.error.js';
 import type { ResolvedRedisCacheOptions } from '../options/resolved-redis-cache-options.interface.js';
 import { RouteEvictionRegistry } from '../http/route-eviction.js';
@@ -23,10 +19,9 @@ import { bindCachePut } from './cache-put.binder.js';
 import type { MethodBinderContext } from './method-binder.context.js';
 import { methodShape } from './method-templates.js';
 import { providerIdentity } from './provider-identity.util.js';
-import { RouteInterceptorCheck } from './route-interceptor.check.js';
 import { bindReadThrough } from './read-through.binder.js';
 import { ReadThroughRegistry } from './read-through.registry.js';
-import { declaredRouteParams } from './route-params.util.js';
+import { RouteCompiler } from './route.compiler.js';
 
 type Methods = Record<string, unknown>;
 
@@ -42,7 +37,7 @@ interface Decorated {
  * Finds `@ReadThrough`, `@CachePut` and `@CacheEvict` methods on this application's providers
  * at module init and binds each instance's method to this application's cache. Controllers are
  * left to `ReadThroughInterceptor`, so a route is never cached twice; their keys are compiled
- * here all the same. Everything is validated here: a malformed key or option fails bootstrap
+ * at init all the same ({@link RouteCompiler}). Everything is validated here: a malformed key or option fails bootstrap
  * with `InvalidRedisCacheOptionsError`.
  */
 @Injectable()
@@ -71,72 +66,8 @@ export class ReadThroughExplorer implements OnModuleInit {
   /** @internal Nest lifecycle hook. */
   onModuleInit(): void {
     this.bindProviders();
-    this.compileRoutes();
-  }
-
-  /**
-   * Compiles every controller route's policy and eviction now, so a bad route key fails
-   * bootstrap, and warns about decorated routes that `ReadThroughInterceptor` does not reach.
-   */
-  private compileRoutes(): void {
-    // Read at init, not construction: global interceptors are registered in between.
-    const interceptors = new RouteInterceptorCheck(this.moduleRef);
-    for (const wrapper of this.discovery.getControllers()) {
-      const instance: unknown = wrapper.instance;
-      if (!instance || typeof instance !== 'object') continue;
-      const prototype = Object.getPrototypeOf(instance) as Methods | null;
-      if (!prototype) continue;
-      const controller = instance.constructor;
-      for (const name of this.scanner.getAllMethodNames(prototype)) {
-        const handler = prototype[name];
-        if (typeof handler !== 'function') continue;
-        const label = `${controller.name}.${name}`;
-        if (getCachePutMetadata(handler)) {
-          throw new InvalidRedisCacheOptionsError(
-            label,
-            "@CachePut on a controller route: a route's cached entry is the GET response as sent, which a write route's value is not",
-            'put @CacheEvict on the write route (the next GET stores the new response), or @CachePut on the service method it calls',
-          );
-        }
-        const module = wrapper.host?.metatype;
-        const route = this.routes.get(handler, controller);
-        if (route) {
-          this.checkRouteParams(label, 'key', route.key.paramNames, handler, controller, module);
-          this.keyShapes.claim(
-            'route',
-            label,
-            route.policy.namespace,
-            getRouteReadThroughMetadata(handler, controller)?.key,
-          );
-        }
-        const eviction = this.evictions.get(handler, controller);
-        if (eviction) this.checkRouteParams(label, 'keys', eviction.paramNames, handler, controller, module);
-        interceptors.warnIfUnbound(this.logger, label, handler, controller, { route, eviction });
-      }
-    }
-  }
-
-  private checkRouteParams(
-    label: string,
-    field: string,
-    named: readonly string[],
-    handler: object,
-    controller: object,
-    module: object | undefined,
-  ): void {
-    if (named.length === 0) return;
-    const declared = declaredRouteParams(handler, controller, module);
-    const unknown = named.find((name) => !declared.has(name));
-    if (unknown === undefined) return;
-    const known =
-      declared.size > 0
-        ? `the route declares ${[...declared].map((n) => `:${n}`).join(', ')}`
-        : 'the route path declares no parameters';
-    throw new InvalidRedisCacheOptionsError(
-      `${label}: ${field}`,
-      `placeholder "{params.${unknown}}" names no route parameter (${known}), so it would read nothing for every request`,
-      'fix the placeholder to a declared :param, or use {query.x} for query parameters',
-    );
+    const { discovery, scanner, routes, evictions, moduleRef, keyShapes, logger } = this;
+    new RouteCompiler(discovery, scanner, routes, evictions, moduleRef, keyShapes, logger).compile();
   }
 
   private bindProviders(): void {
