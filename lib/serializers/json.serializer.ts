@@ -1,4 +1,5 @@
 import { CacheSerializer } from './cache.serializer.js';
+import { classInstanceName, classInstanceRefusal, isPlainRecord } from './class-instance.check.js';
 
 const DANGEROUS_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -44,7 +45,8 @@ function refuseLossy(this: unknown, key: string, value: unknown): unknown {
         );
       return value;
     case 'object':
-      if (raw === null || (Array.isArray(raw) && raw === value)) return value;
+      if (raw === null) return value;
+      if (Array.isArray(raw) && raw === value) return refuseClass(raw);
       if (raw !== value) throw lossy(`a ${nameOf(raw)} (its toJSON form is not the same value)`);
       if (
         raw instanceof Map ||
@@ -58,10 +60,21 @@ function refuseLossy(this: unknown, key: string, value: unknown): unknown {
       }
       if (raw instanceof String || raw instanceof Number || raw instanceof Boolean)
         throw lossy(`a boxed ${nameOf(raw)}`);
-      return value;
+      return refuseClass(raw);
     default:
       return value;
   }
+}
+
+/**
+ * `value` itself if JSON brings it back as it is: an array or a plain object. A class instance
+ * would come back plain, any other built-in (`RegExp`, `Error`...) as `{}`.
+ */
+function refuseClass(value: object): object {
+  const name = classInstanceName(value);
+  if (name !== undefined) throw classInstanceRefusal(name);
+  if (!Array.isArray(value) && !isPlainRecord(value)) throw lossy(`a ${nameOf(value)} (JSON writes {})`);
+  return value;
 }
 
 function lossy(what: string): TypeError {
@@ -78,8 +91,9 @@ function nameOf(value: object): string {
  * The default serializer: JSON text, lossless or not at all. A value whose JSON form would
  * decode differently (a `Date`, `Map`, `Set`, typed array, `NaN`/`Infinity`, an `undefined` or
  * a hole in an array, any object with its own `toJSON`) throws, so it is returned to the caller
- * but not stored. Object members that are `undefined` (or functions) are left out, as JSON does,
- * and class instances come back as plain objects with the same data.
+ * but not stored, and so does a class instance anywhere in the value (a hit would return a plain
+ * object: no methods or getters, and class-transformer's `@Exclude()` would no longer hide its
+ * fields). Object members that are `undefined` (or functions) are left out, as JSON does.
  *
  * Safe for untrusted Redis contents: it never revives code, and values with a `__proto__`,
  * `constructor` or `prototype` key are neither written nor read (a stored entry with one is

@@ -1,5 +1,6 @@
 import { SerializerUnavailableError } from '../errors/serializer-unavailable.error.js';
 import { CacheSerializer } from './cache.serializer.js';
+import { classInstanceRefusal, findClassInstance } from './class-instance.check.js';
 import { loadOptionalPeer } from './optional-peer.loader.cjs';
 
 interface MsgpackrPackr {
@@ -12,7 +13,8 @@ interface MsgpackrModule {
 
 /**
  * MessagePack through the optional peer `msgpackr`: compact and fast, round-trips `Date`, `Set`,
- * `BigInt` and binary data (a `Map` comes back as a plain object). Throws {@link SerializerUnavailableError} at construction when
+ * `BigInt` and binary data (a `Map` comes back as a plain object; a value holding a class instance
+ * throws, so it is returned but not stored). Throws {@link SerializerUnavailableError} at construction when
  * `msgpackr` is not installed (`npm install msgpackr`).
  *
  * Security: only for deployments whose Redis is writable by trusted clients alone (msgpack
@@ -38,6 +40,8 @@ export class MsgpackSerializer extends CacheSerializer {
   }
 
   serialize(value: unknown): Buffer {
+    const name = findClassInstance(value);
+    if (name !== undefined) throw classInstanceRefusal(name);
     return this.packr.pack(value);
   }
 

@@ -76,28 +76,42 @@ describe('JsonSerializer', () => {
       ['a function in an array', [() => 1]],
       ['an object with its own toJSON', { v: { toJSON: () => 'other' } }],
       ['a boxed string', { s: new String('x') }],
+      ['a RegExp', { pattern: /a+/g }],
+      ['an Error', [new Error('boom')]],
     ])('refuses %s, which JSON would hand back as another value', (_, value) => {
       expect(() => serializer.serialize(value)).toThrow(/would not come back from JSON/);
     });
 
-    it('writes what round-trips: plain data, nested arrays, null, strings with lone surrogates, class instance data', () => {
-      class Point {
-        constructor(
-          readonly x: number,
-          readonly y: number,
-        ) {}
-      }
+    it('writes what round-trips: plain data, nested arrays, null, strings with lone surrogates, null-prototype objects', () => {
+      const bare = Object.assign(Object.create(null) as object, { k: 1 });
       for (const value of [
         { a: [1, [2, null]], s: 'x\uD800y', n: -1.5, t: true },
         [null, 'a', 0],
-        new Point(1, 2),
+        bare,
         'text',
         3,
         null,
       ]) {
         expect(JSON.stringify(serializer.deserializeText(serializer.serialize(value)))).toBe(JSON.stringify(value));
       }
-      expect(serializer.deserializeText(serializer.serialize(new Point(1, 2)))).toEqual({ x: 1, y: 2 });
+    });
+
+    it('refuses a class instance anywhere in the value (a hit would hand back a plain object), naming the class and the fix', () => {
+      class Point {
+        constructor(
+          readonly x: number,
+          readonly y: number,
+        ) {}
+      }
+      class Row extends Array<number> {}
+      for (const [value, name] of [
+        [new Point(1, 2), 'Point'],
+        [{ page: [{ at: new Point(1, 2) }] }, 'Point'],
+        [Row.from([1, 2]), 'Row'],
+      ] as const) {
+        expect(() => serializer.serialize(value)).toThrow(`an instance of ${name}`);
+        expect(() => serializer.serialize(value)).toThrow(/instanceToPlain/);
+      }
     });
   });
 

@@ -39,6 +39,14 @@ describe('MsgpackSerializer', () => {
     expect([...decoded.bytes]).toEqual([0, 1, 254, 255]);
   });
 
+  it('refuses a class instance anywhere in the value (msgpack would bring back a plain object)', () => {
+    class Point {
+      constructor(readonly x: number) {}
+    }
+    expect(() => serializer.serialize({ list: new Set([new Point(1)]) })).toThrow('an instance of Point');
+    expect(roundTrip({ list: new Set([{ x: 1 }]) })).toEqual({ list: new Set([{ x: 1 }]) });
+  });
+
   it('returns a Map as a plain object (documented)', () => {
     expect(roundTrip(new Map<string, unknown>([['k', { x: 1 }]]))).toEqual({ k: { x: 1 } });
   });
